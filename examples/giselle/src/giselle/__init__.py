@@ -1,0 +1,1 @@
+"""Giselle: a distribution of securebot assembled from first-party plugins."""

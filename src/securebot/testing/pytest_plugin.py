@@ -1,0 +1,1 @@
+"""pytest plugin shipped to plugin authors (fixtures arrive with the emulator)."""
