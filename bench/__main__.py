@@ -35,7 +35,9 @@ def main(argv: list[str]) -> int:
             print(result.line(), flush=True)
             results.append(result)
     over = [r for r in results if not r.passed]
-    print(f"summary: {len(results)} benchmarks, {len(results) - len(over)} within target, {len(over)} over")
+    print(
+        f"summary: {len(results)} benchmarks, {len(results) - len(over)} within target, {len(over)} over"
+    )
     return 1 if over else 0
 
 

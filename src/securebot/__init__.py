@@ -1,3 +1,42 @@
-"""securebot: a library for building secure Discord bots."""
+"""securebot: a library for building secure Discord bots.
 
-__all__: list[str] = []
+A bot is assembled from plugins: classes with ``@hookimpl`` hook implementations and
+``@command`` commands, loaded by a :class:`PluginManager` from configuration and run by a
+:class:`Bot`. See ``docs/`` for the concepts and a complete example plugin.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from securebot.core.app import build_bot, load_plugins
+from securebot.core.bot import AccessDenied, Bot
+from securebot.core.config import Config, load_config
+from securebot.core.manifest import PluginManifest, UserData
+from securebot.core.markers import hookimpl, hookspec
+from securebot.core.plugin import Context, Plugin, command
+from securebot.core.plugins import PluginManager
+from securebot.core.rules import AccessRequest, Verdict
+
+try:
+    __version__ = version("securebot")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without metadata
+    __version__ = "0.0.0"
+
+__all__ = [
+    "AccessDenied",
+    "AccessRequest",
+    "Bot",
+    "Config",
+    "Context",
+    "Plugin",
+    "PluginManager",
+    "PluginManifest",
+    "UserData",
+    "Verdict",
+    "__version__",
+    "build_bot",
+    "command",
+    "hookimpl",
+    "hookspec",
+    "load_config",
+    "load_plugins",
+]
