@@ -35,9 +35,8 @@ def main(argv: list[str]) -> int:
             print(result.line(), flush=True)
             results.append(result)
     over = [r for r in results if not r.passed]
-    print(
-        f"summary: {len(results)} benchmarks, {len(results) - len(over)} within target, {len(over)} over"
-    )
+    within = len(results) - len(over)
+    print(f"summary: {len(results)} benchmarks, {within} within target, {len(over)} over")
     return 1 if over else 0
 
 

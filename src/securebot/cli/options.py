@@ -26,7 +26,7 @@ def config_option(func: _F) -> _F:
         "config_path",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
-        help=f"Configuration file (default: ${CONFIG_ENV}, else ./{DEFAULT_CONFIG_FILE} if present).",
+        help=f"Configuration file (default: ${CONFIG_ENV}, else ./{DEFAULT_CONFIG_FILE} ).",
     )(func)
 
 
