@@ -5,7 +5,7 @@ A bot is assembled from plugins: classes with ``@hookimpl`` hook implementations
 :class:`Bot`. See ``docs/`` for the concepts and a complete example plugin.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import metadata as _metadata
 
 from securebot.core.app import build_bot, load_plugins
 from securebot.core.bot import AccessDenied, Bot
@@ -17,8 +17,8 @@ from securebot.core.plugins import PluginManager
 from securebot.core.rules import AccessRequest, Verdict
 
 try:
-    __version__ = version("securebot")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without metadata
+    __version__ = _metadata.version("securebot")
+except _metadata.PackageNotFoundError:  # pragma: no cover - a source tree without metadata
     __version__ = "0.0.0"
 
 __all__ = [

@@ -53,6 +53,12 @@ class Bot(commands.AutoShardedBot):
     async def _prefixes(self, bot: commands.Bot, message: discord.Message) -> list[str]:
         return commands.when_mentioned_or(self.config.bot.prefix)(bot, message)
 
+    async def get_context(
+        self, origin: discord.Message | discord.Interaction, /, *, cls: type[Any] = Context
+    ) -> Any:
+        """Build a :class:`~securebot.Context` (or ``cls``) for a message or interaction."""
+        return await super().get_context(origin, cls=cls)
+
     async def setup_hook(self) -> None:
         """Start the plugins (fail closed) and add them as cogs."""
         self.plugin_manager.log_loaded()
@@ -90,7 +96,9 @@ class Bot(commands.AutoShardedBot):
             raise AccessDenied(verdict)
         return True
 
-    async def on_command_error(self, ctx: Context, error: commands.CommandError) -> None:
+    async def on_command_error(  # type: ignore[override]
+        self, ctx: Context, error: commands.CommandError
+    ) -> None:
         """Tell the user briefly what went wrong; log unexpected failures with their plugin."""
         if isinstance(error, commands.CommandNotFound):
             return

@@ -29,8 +29,10 @@ from discord.ext import commands
 
 from securebot.core.manifest import PluginManifest
 
-#: The command context type plugins receive (discord.py's).
-Context: TypeAlias = commands.Context[Any]
+
+class Context(commands.Context[Any]):
+    """The context a securebot command receives: discord.py's, created by :class:`Bot`."""
+
 
 _CommandCallback: TypeAlias = Callable[..., Coroutine[Any, Any, Any]]
 
