@@ -4,6 +4,6 @@ Run ``python -m bench`` (all) or ``python -m bench NAME...`` (modules ``bench/be
 Every benchmark module exposes ``run() -> list[Result]``; :func:`compare` does the timing.
 """
 
-from bench.harness import Result, compare, median_of_batches
+from bench.harness import Result, compare, compare_async, median_of_batches
 
-__all__ = ["Result", "compare", "median_of_batches"]
+__all__ = ["Result", "compare", "compare_async", "median_of_batches"]

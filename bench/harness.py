@@ -7,10 +7,11 @@ its batches; the gate is the *ratio* subject/anchor against a target (never a wa
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import attrs
 
@@ -96,3 +97,48 @@ def compare(
         target=target,
         detail=detail,
     )
+
+
+async def _time_async_batch(fn: Callable[[], Awaitable[object]], number: int) -> float:
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        for _ in range(number):
+            await fn()
+        elapsed = time.perf_counter() - start
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return elapsed / number * 1e6
+
+
+def compare_async(
+    name: str,
+    subject: Callable[[], Awaitable[object]],
+    anchor: Callable[[], Awaitable[object]],
+    *,
+    target: float,
+    number: int,
+    batches: int = 7,
+    detail: str = "",
+) -> Result:
+    """Like :func:`compare` for coroutine functions: every batch runs inside one event loop."""
+
+    async def measure() -> Result:
+        await subject()
+        await anchor()
+        subject_samples: list[float] = []
+        anchor_samples: list[float] = []
+        for _ in range(batches):
+            subject_samples.append(await _time_async_batch(subject, number))
+            anchor_samples.append(await _time_async_batch(anchor, number))
+        return Result(
+            name=name,
+            subject_us=statistics.median(subject_samples),
+            anchor_us=statistics.median(anchor_samples),
+            target=target,
+            detail=detail,
+        )
+
+    return asyncio.run(measure())
