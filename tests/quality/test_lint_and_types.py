@@ -25,3 +25,8 @@ def test_ruff_format_is_clean() -> None:
 def test_mypy_strict_is_clean_on_src() -> None:
     result = _run(str(BIN / "mypy"), "--strict", "src/securebot")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_is_clean_on_the_giselle_example() -> None:
+    result = _run(str(BIN / "mypy"), "--strict", "examples/giselle/src")
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,8 +1,76 @@
-"""The ``giselle`` command (placeholder until the foundation lands)."""
+"""The ``giselle`` command: run Giselle on Discord, or try it locally."""
 
-import sys
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+
+from giselle.assembly import GiselleAssembly, load_giselle_config
+from securebot.core.app import build_bot
+from securebot.errors import ConfigError, SecurebotError
+
+
+class _Root(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SecurebotError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Giselle configuration file (default: the packaged giselle.toml).",
+)
+
+
+def _report_missing(assembly: GiselleAssembly) -> None:
+    if assembly.missing_plugins:
+        click.echo(
+            "giselle: not installed yet, skipped: " + ", ".join(assembly.missing_plugins),
+            err=True,
+        )
+
+
+@click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Giselle: a secure moderation and community bot built on securebot."""
+
+
+@cli.command()
+@config_option
+def plugins(config_path: Path | None) -> None:
+    """Show which Giselle plugins run and which are not available yet."""
+    assembly = load_giselle_config(config_path)
+    click.echo("running: " + ", ".join(assembly.config.plugins.enable))
+    click.echo("not available yet: " + (", ".join(assembly.missing_plugins) or "none"))
+
+
+@cli.command()
+@config_option
+def run(config_path: Path | None) -> None:
+    """Run Giselle on Discord (or the emulator named by bot.api_base_url)."""
+    assembly = load_giselle_config(config_path)
+    _report_missing(assembly)
+    config = assembly.config
+    if config.bot.token is None:
+        raise ConfigError(
+            f"{config.source}: bot.token is not set (e.g. SECUREBOT__BOT__TOKEN=env:DISCORD_TOKEN)."
+            " To try Giselle without Discord, run `giselle demo`."
+        )
+    token = config.bot.token.resolve(where="bot.token")
+    logging.basicConfig(
+        level=config.logging.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    build_bot(config).run(token, log_handler=None)
 
 
 def main() -> None:
     """Entry point of the ``giselle`` console script."""
-    sys.exit("giselle: not assembled yet")
+    cli(prog_name="giselle")
