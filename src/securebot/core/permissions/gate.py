@@ -1,0 +1,258 @@
+"""The permission gate: what the Bot's global check and ``interaction_check`` call.
+
+It turns a context or an interaction into a :class:`PermissionQuery`, evaluates it with the
+engine against the guild's stored :class:`GuildPolicy` (cached in memory, loaded through a
+:class:`PolicyStore`), then asks the plugins' ``securebot_permission_rules`` hooks: any deny wins
+(a raising hook denies), and a hook can only narrow what the engine allowed, never widen it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+import discord
+from discord.ext import commands
+
+from securebot.core.permissions.engine import evaluate
+from securebot.core.permissions.model import (
+    GuildPolicy,
+    PermissionQuery,
+    Requirement,
+    Subject,
+)
+from securebot.core.permissions.requirements import requirement_of
+from securebot.core.plugins import PluginManager
+from securebot.core.rules import AccessRequest, Decision, Verdict
+
+#: Modules open to everyone by default (spec §2.4); all others are for managers.
+EVERYONE_MODULES = frozenset(
+    {
+        "alarm",
+        "azurlane",
+        "core_commands",
+        "currency",
+        "digimon",
+        "games",
+        "help",
+        "mahjongsoul",
+        "miscellaneous",
+        "music",
+        "raidroom",
+        "reactions",
+        "scheduler",
+        "social",
+        "trivia",
+        "twitch",
+        "util",
+        "youtube",
+    }
+)
+
+
+class PolicyStore(Protocol):
+    """Where guild policies are kept (the Store, or memory in tests)."""
+
+    async def load(self, guild_id: int) -> GuildPolicy | None:
+        """The stored policy of ``guild_id``, or ``None`` when nothing is stored."""
+
+    async def save(self, guild_id: int, policy: GuildPolicy) -> None:
+        """Store ``policy`` for ``guild_id``."""
+
+
+class MemoryPolicyStore:
+    """A :class:`PolicyStore` in a dict (tests, and bots without storage)."""
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self.policies: dict[int, GuildPolicy] = {}
+
+    async def load(self, guild_id: int) -> GuildPolicy | None:
+        """The stored policy, if any."""
+        return self.policies.get(guild_id)
+
+    async def save(self, guild_id: int, policy: GuildPolicy) -> None:
+        """Keep ``policy``."""
+        self.policies[guild_id] = policy
+
+
+_EMPTY = GuildPolicy()
+
+
+def _owner_ids(bot: Any) -> frozenset[int]:
+    ids = set(getattr(bot, "owner_ids", None) or ())
+    single = getattr(bot, "owner_id", None)
+    if single:
+        ids.add(single)
+    return frozenset(ids)
+
+
+def subject_for(
+    user: discord.abc.User,
+    channel: Any,
+    guild: discord.Guild | None,
+    requirement: Requirement,
+    *,
+    bot_owners: frozenset[int],
+) -> Subject:
+    """Describe ``user`` for the engine (channel permissions only when the command needs them)."""
+    owner = user.id in bot_owners
+    if guild is None or not isinstance(user, discord.Member):
+        return Subject(user.id, is_bot_owner=owner)
+    if requirement.user_permissions and hasattr(channel, "permissions_for"):
+        perms = channel.permissions_for(user).value | _guild_level(user)
+    else:
+        perms = user.guild_permissions.value
+    bot_perms = 0
+    if requirement.bot_permissions and hasattr(channel, "permissions_for"):
+        bot_perms = channel.permissions_for(guild.me).value
+    return Subject(
+        user_id=user.id,
+        role_ids=frozenset(user._roles),
+        permissions=perms,
+        bot_permissions=bot_perms,
+        is_guild_owner=guild.owner_id == user.id,
+        is_bot_owner=owner,
+    )
+
+
+def _guild_level(member: discord.Member) -> int:
+    perms = member.guild_permissions
+    return discord.Permissions(
+        administrator=perms.administrator, manage_guild=perms.manage_guild
+    ).value
+
+
+class PermissionGate:
+    """Decides every command, slash command and component with one model."""
+
+    def __init__(
+        self,
+        plugin_manager: PluginManager,
+        *,
+        store: PolicyStore | None = None,
+        everyone_modules: Iterable[str] = EVERYONE_MODULES,
+    ) -> None:
+        """:param store: where guild policies live (default: memory only)."""
+        self.plugin_manager = plugin_manager
+        self.store: PolicyStore = store if store is not None else MemoryPolicyStore()
+        self.everyone_modules = frozenset(everyone_modules)
+        self._cache: dict[int, GuildPolicy] = {}
+        self._verbose: set[tuple[int | None, int]] = set()
+
+    # --- policies ---------------------------------------------------------------------------
+
+    async def policy(self, guild_id: int | None) -> GuildPolicy:
+        """The policy of ``guild_id`` (cached after the first load)."""
+        if guild_id is None:
+            return _EMPTY
+        cached = self._cache.get(guild_id)
+        if cached is None:
+            cached = await self.store.load(guild_id) or _EMPTY
+            self._cache[guild_id] = cached
+        return cached
+
+    async def update(
+        self, guild_id: int, change: Callable[[GuildPolicy], GuildPolicy]
+    ) -> GuildPolicy:
+        """Apply ``change`` to the guild's policy, store it, and return the new policy."""
+        policy = change(await self.policy(guild_id))
+        await self.store.save(guild_id, policy)
+        self._cache[guild_id] = policy
+        return policy
+
+    def forget(self, guild_id: int) -> None:
+        """Drop the cached policy of ``guild_id`` (another shard changed it)."""
+        self._cache.pop(guild_id, None)
+
+    # --- verbose mode -----------------------------------------------------------------------
+
+    def set_verbose(self, guild_id: int | None, user_id: int, on: bool) -> None:
+        """Turn verbose mode (silent rejections sent by DM) on or off for a user in a guild."""
+        if on:
+            self._verbose.add((guild_id, user_id))
+        else:
+            self._verbose.discard((guild_id, user_id))
+
+    def is_verbose(self, guild_id: int | None, user_id: int) -> bool:
+        """Whether the user asked for rejection reasons by DM in that guild."""
+        return (guild_id, user_id) in self._verbose
+
+    # --- deciding ---------------------------------------------------------------------------
+
+    def decide(self, policy: GuildPolicy, query: PermissionQuery) -> Verdict:
+        """The engine's verdict, narrowed by the plugins' rules (deny wins)."""
+        verdict = evaluate(policy, query)
+        if not verdict.allowed:
+            return verdict
+        request = AccessRequest(
+            plugin=query.module,
+            command=query.command,
+            user_id=query.subject.user_id,
+            channel_id=query.channel_id,
+            guild_id=query.guild_id,
+            role_ids=query.subject.role_ids,
+            is_bot_owner=query.subject.is_bot_owner,
+        )
+        hooks = self.plugin_manager.decide(
+            "securebot_permission_rules", request=request, default=verdict
+        )
+        return hooks if hooks.decision is Decision.DENY else verdict
+
+    async def query(
+        self,
+        *,
+        bot: Any,
+        module: str,
+        command_name: str,
+        requirement: Requirement,
+        user: discord.abc.User,
+        channel: Any,
+        guild: discord.Guild | None,
+    ) -> PermissionQuery:
+        """Build the engine's query for a user running a command in a channel."""
+        subject = subject_for(user, channel, guild, requirement, bot_owners=_owner_ids(bot))
+        return PermissionQuery(
+            module=module,
+            command=command_name,
+            channel_id=getattr(channel, "id", 0),
+            guild_id=guild.id if guild is not None else None,
+            subject=subject,
+            requirement=requirement,
+            everyone_by_default=module in self.everyone_modules,
+        )
+
+    async def check_context(self, ctx: commands.Context[Any]) -> Verdict:
+        """Decide a prefix (or hybrid) command invocation."""
+        command = ctx.command
+        module = ctx.cog.qualified_name if ctx.cog is not None else "core"
+        query = await self.query(
+            bot=ctx.bot,
+            module=module,
+            command_name=command.qualified_name if command else "",
+            requirement=requirement_of(command),
+            user=ctx.author,
+            channel=ctx.channel,
+            guild=ctx.guild,
+        )
+        return self.decide(await self.policy(query.guild_id), query)
+
+    async def check_interaction(
+        self,
+        interaction: discord.Interaction[Any],
+        *,
+        module: str,
+        command_name: str,
+        requirement: Requirement,
+    ) -> Verdict:
+        """Decide a slash command or component interaction."""
+        query = await self.query(
+            bot=interaction.client,
+            module=module,
+            command_name=command_name,
+            requirement=requirement,
+            user=interaction.user,
+            channel=interaction.channel,
+            guild=interaction.guild,
+        )
+        return self.decide(await self.policy(query.guild_id), query)
