@@ -1,0 +1,99 @@
+"""The per-guild hash chain: each entry's hash covers its position, the previous entry's hash
+and its event, so a changed, removed or reordered entry breaks the chain from that point.
+
+``hash = SHA-256(chain | seq | prev_hash | canonical JSON of the event)``. The first entry of a
+chain links to :data:`GENESIS`; after retention pruning, to the stored *anchor* (the hash of the
+last pruned entry). The chain's *head* (last seq and hash) is kept too, so removing the newest
+entry is detected as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+
+import attrs
+
+from securebot.core.audit.model import AuditEntry, AuditEvent
+
+#: ``prev_hash`` of a chain's first entry.
+GENESIS = "0" * 64
+
+
+def canonical(event: AuditEvent) -> bytes:
+    """The exact bytes hashed for ``event`` (sorted keys, no spaces, UTF-8)."""
+    return json.dumps(
+        event.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    ).encode()
+
+
+def entry_hash(chain: str, seq: int, prev_hash: str, event: AuditEvent) -> str:
+    """The hash of an entry."""
+    digest = hashlib.sha256(f"{chain}|{seq}|{prev_hash}|".encode())
+    digest.update(canonical(event))
+    return digest.hexdigest()
+
+
+def seal(event: AuditEvent, seq: int, prev_hash: str) -> AuditEntry:
+    """Seal ``event`` at position ``seq`` after an entry whose hash is ``prev_hash``."""
+    chain = event.chain
+    return AuditEntry(chain, seq, prev_hash, entry_hash(chain, seq, prev_hash, event), event)
+
+
+@attrs.frozen
+class Anchor:
+    """Where a chain's retained part starts, or where it ends (a head)."""
+
+    seq: int = 0
+    hash: str = GENESIS
+
+
+@attrs.frozen
+class VerifyReport:
+    """The result of verifying one chain."""
+
+    chain: str
+    ok: bool
+    checked: int
+    #: Sequence number of the first entry that does not verify (or the missing one).
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+    def line(self) -> str:
+        """One human-readable line."""
+        if self.ok:
+            return f"chain {self.chain}: ok ({self.checked} entries)"
+        return f"chain {self.chain}: BROKEN at entry {self.first_bad_seq}: {self.problem}"
+
+
+def verify_chain(
+    chain: str, entries: Iterable[AuditEntry], *, start: Anchor = Anchor(), head: Anchor | None
+) -> VerifyReport:
+    """Check ``entries`` (in stored order) from ``start`` to ``head``.
+
+    Detects a changed entry (its hash no longer matches), a removed or reordered entry (its
+    position or link to the previous hash is wrong), and a removed newest entry (the chain
+    stops before ``head``).
+    """
+    expected_seq = start.seq + 1
+    prev = start.hash
+    checked = 0
+    for entry in entries:
+        if entry.chain != chain:
+            return VerifyReport(chain, False, checked, entry.seq, "entry belongs to another chain")
+        if entry.seq != expected_seq:
+            problem = "missing or reordered entry" if entry.seq > expected_seq else "reordered"
+            return VerifyReport(chain, False, checked, expected_seq, problem)
+        if entry.prev_hash != prev:
+            return VerifyReport(
+                chain, False, checked, entry.seq, "link to the previous entry broken"
+            )
+        if entry_hash(chain, entry.seq, entry.prev_hash, entry.event) != entry.hash:
+            return VerifyReport(chain, False, checked, entry.seq, "entry content changed")
+        prev = entry.hash
+        expected_seq += 1
+        checked += 1
+    if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
+        return VerifyReport(chain, False, checked, expected_seq, "newest entries are missing")
+    return VerifyReport(chain, True, checked)

@@ -1,0 +1,182 @@
+"""The audit log: cheap recording on the hot path, sealing and storing in batches.
+
+:meth:`AuditLog.record` only queues the event (it runs on every command and every REST call).
+:meth:`AuditLog.flush` seals the queued events into their chains in order, encrypts the
+sensitive fields, appends them to the :class:`~securebot.core.audit.store.AuditStore` (retrying
+when another process moved the head), then tells the ``securebot_on_audit_event`` observers.
+A background task flushes every ``interval`` seconds while the bot runs; :meth:`AuditLog.close`
+flushes what is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+
+from securebot.core.audit.chain import Anchor, VerifyReport, seal, verify_chain
+from securebot.core.audit.model import AuditEntry, AuditEvent
+from securebot.core.audit.sealing import FieldSealer, PlainSealer, decode_record, encode_record
+from securebot.core.audit.store import AuditStore, StoredEntry
+from securebot.errors import ConflictError, DecryptionError
+
+logger = logging.getLogger("securebot.audit")
+
+#: Observer called with each sealed entry (the bot forwards to ``securebot_on_audit_event``).
+EntryObserver = Callable[[AuditEntry], Awaitable[None]]
+
+_RETRIES = 5
+
+
+class AuditLog:
+    """Records audit events and keeps them in hash-chained, append-only storage."""
+
+    def __init__(
+        self,
+        store: AuditStore,
+        *,
+        sealer: FieldSealer | None = None,
+        observer: EntryObserver | None = None,
+        interval: float = 0.5,
+    ) -> None:
+        """:param sealer: encrypts sensitive fields (default: none, for development)."""
+        self.store = store
+        self.sealer: FieldSealer = sealer if sealer is not None else PlainSealer()
+        self.observer = observer
+        self.interval = interval
+        self._pending: deque[AuditEvent] = deque()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    # --- hot path ---------------------------------------------------------------------------
+
+    def record(self, event: AuditEvent) -> None:
+        """Queue ``event``; it is sealed and stored at the next flush."""
+        self._pending.append(event)
+
+    @property
+    def pending(self) -> int:
+        """How many events wait for the next flush."""
+        return len(self._pending)
+
+    # --- sealing and storing ----------------------------------------------------------------
+
+    async def flush(self) -> int:
+        """Seal and store every queued event; return how many were stored."""
+        async with self._lock:
+            batch: dict[str, list[AuditEvent]] = defaultdict(list)
+            while self._pending:
+                event = self._pending.popleft()
+                batch[event.chain].append(event)
+            stored = 0
+            failed: list[AuditEvent] = []
+            for chain, events in batch.items():
+                try:
+                    entries = await self._append(chain, events)
+                except Exception:
+                    logger.exception("audit chain %s: append failed; events stay queued", chain)
+                    failed.extend(events)
+                    continue
+                stored += len(entries)
+                if self.observer is not None:
+                    for entry in entries:
+                        try:
+                            await self.observer(entry)
+                        except Exception:
+                            logger.exception("audit observer failed")
+            self._pending.extendleft(reversed(failed))
+            return stored
+
+    async def _append(self, chain: str, events: list[AuditEvent]) -> list[AuditEntry]:
+        for _attempt in range(_RETRIES):
+            head = await self.store.head(chain)
+            entries: list[AuditEntry] = []
+            prev = head
+            for event in events:
+                entry = seal(event, prev.seq + 1, prev.hash)
+                entries.append(entry)
+                prev = Anchor(entry.seq, entry.hash)
+            stored = [
+                StoredEntry(
+                    chain,
+                    entry.seq,
+                    entry.prev_hash,
+                    entry.hash,
+                    entry.event.at,
+                    encode_record(entry.event, chain, entry.seq, self.sealer),
+                )
+                for entry in entries
+            ]
+            try:
+                await self.store.append(chain, stored, expected_head=head)
+            except ConflictError:
+                continue
+            return entries
+        raise ConflictError(f"audit chain {chain}: could not append after {_RETRIES} tries")
+
+    # --- reading and verifying --------------------------------------------------------------
+
+    async def entries(self, chain: str) -> list[AuditEntry]:
+        """The retained entries of ``chain``, decrypted (raises on an undecodable entry)."""
+        return [self._decode(item) for item in await self.store.read(chain)]
+
+    def _decode(self, item: StoredEntry) -> AuditEntry:
+        event = decode_record(item.record, item.chain, item.seq, self.sealer)
+        return AuditEntry(item.chain, item.seq, item.prev_hash, item.hash, event)
+
+    async def verify(self, chain: str) -> VerifyReport:
+        """Verify one chain: changed, removed or reordered entries are reported by position."""
+        decoded: list[AuditEntry] = []
+        for item in await self.store.read(chain):
+            try:
+                decoded.append(self._decode(item))
+            except (DecryptionError, ValueError) as exc:
+                report = verify_chain(
+                    chain, decoded, start=await self.store.start(chain), head=None
+                )
+                if not report.ok:
+                    return report
+                return VerifyReport(chain, False, len(decoded), item.seq, f"unreadable: {exc}")
+        return verify_chain(
+            chain,
+            decoded,
+            start=await self.store.start(chain),
+            head=await self.store.head(chain),
+        )
+
+    async def verify_all(self) -> list[VerifyReport]:
+        """Verify every chain."""
+        return [await self.verify(chain) for chain in await self.store.chains()]
+
+    async def prune(self, *, before: float) -> int:
+        """Apply retention: drop entries older than ``before`` in every chain."""
+        total = 0
+        for chain in await self.store.chains():
+            total += await self.store.prune(chain, before=before)
+        return total
+
+    # --- background flushing ----------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start flushing in the background every ``interval`` seconds."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.flush()
+            except Exception:
+                logger.exception("audit flush failed")
+
+    async def close(self) -> None:
+        """Stop the background task and flush what is queued."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()
