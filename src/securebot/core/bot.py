@@ -1,28 +1,66 @@
 """The securebot :class:`Bot`: a discord.py ``AutoShardedBot`` driven by plugins.
 
 The bot requests exactly the intents its plugins declare, adds every plugin as a cog, runs the
-``securebot_permission_rules`` hook before every command (deny wins, a failing rule denies),
-forwards events to the ``on_*`` observer hooks, and turns command errors into short messages
-for the user while the details go to the log (never a traceback in the channel).
+command pipeline (DESIGN.md §4) on prefix commands, slash commands and components alike:
+the permission engine (:class:`~securebot.core.permissions.PermissionGate`, narrowed by the
+``securebot_permission_rules`` hooks: deny wins, a failing rule denies), cooldowns, then the
+handler, and records every invocation and every REST call in the audit log. It forwards events
+to the ``on_*`` observer hooks and turns command errors into short messages for the user while
+the details go to the log (never a traceback in the channel).
+
+The pipeline parts are attributes a composition root may replace before start (e.g. with
+storage-backed stores): ``permissions``, ``cooldowns``, ``audit_log``/``auditor``,
+``scheduler``, ``clock``.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
+from securebot.core.audit import (
+    CORRELATION,
+    CORRELATION_GUILD,
+    AuditLog,
+    Auditor,
+    MemoryAuditStore,
+    context_arguments,
+    new_correlation_id,
+    outcome_of,
+)
+from securebot.core.audit.model import AuditEntry
 from securebot.core.config import Config
+from securebot.core.cooldowns import CooldownGate
+from securebot.core.grammar import full_usage
+from securebot.core.permissions import PermissionGate, Requirement, rule_of
 from securebot.core.plugin import Context
 from securebot.core.plugins import PluginManager
 from securebot.core.rules import AccessRequest, Verdict
+from securebot.core.scheduler import MemoryJobStore, Scheduler, SystemClock
 
 logger = logging.getLogger("securebot.bot")
 
 #: The verdict when no rule has an opinion. The permission engine plugin narrows this.
 DEFAULT_VERDICT = Verdict.allow("no rule objected", source="core")
+
+#: Engine rules whose refusals are silent in the channel (Giselle): the reason goes by DM to
+#: users in verbose mode. Other refusals (missing Discord permissions...) are answered.
+SILENT_RULES = frozenset(
+    {
+        "module-disabled",
+        "channel-blacklist",
+        "channel-whitelist",
+        "user-deny",
+        "role-deny",
+        "not-granted",
+    }
+)
+_VERDICTS = "_securebot_verdicts"
 
 
 class AccessDenied(commands.CheckFailure):
@@ -47,11 +85,32 @@ class Bot(commands.AutoShardedBot):
             options.setdefault("owner_ids", set(config.bot.owner_ids))
         if config.bot.shard_count:
             options.setdefault("shard_count", config.bot.shard_count)
+        options.setdefault("tree_cls", SecureCommandTree)
         super().__init__(command_prefix=self._prefixes, **options)
         self.add_check(self._permission_check)
+        #: Time source of the scheduler and the grammar's "from now" (tests set a ManualClock).
+        self.clock: Any = SystemClock()
+        #: The permission engine's gate (policies in memory until storage is wired).
+        self.permissions = PermissionGate(plugin_manager)
+        #: Declared rate limits (in memory; Redis when configured).
+        self.cooldowns = CooldownGate()
+        #: The audit log and the recorder feeding it.
+        self.audit_log = AuditLog(MemoryAuditStore(), observer=self._audit_observed)
+        self.auditor = Auditor(self.audit_log)
+        #: The durable scheduler (jobs in memory until storage is wired).
+        self.scheduler = Scheduler(MemoryJobStore(), clock=self.clock)
+        #: Per-guild prefixes that differ from the configured one.
+        self.guild_prefixes: dict[int, str] = {}
+        self.auditor.install_http(self.http)
 
     async def _prefixes(self, bot: commands.Bot, message: discord.Message) -> list[str]:
-        return commands.when_mentioned_or(self.config.bot.prefix)(bot, message)
+        prefix = self.config.bot.prefix
+        if message.guild is not None:
+            prefix = self.guild_prefixes.get(message.guild.id, prefix)
+        return commands.when_mentioned_or(prefix)(bot, message)
+
+    async def _audit_observed(self, entry: AuditEntry) -> None:
+        await self.plugin_manager.notify("securebot_on_audit_event", entry=entry)
 
     async def get_context(
         self, origin: discord.Message | discord.Interaction, /, *, cls: type[Any] = Context
@@ -60,15 +119,19 @@ class Bot(commands.AutoShardedBot):
         return await super().get_context(origin, cls=cls)
 
     async def setup_hook(self) -> None:
-        """Start the plugins (fail closed) and add them as cogs."""
+        """Start the plugins (fail closed), add them as cogs, start the audit log and scheduler."""
         self.plugin_manager.log_loaded()
         await self.plugin_manager.run_lifecycle("securebot_startup", fail_closed=True, bot=self)
         for plugin in self.plugin_manager.plugins:
             await self.add_cog(plugin)
+        self.audit_log.start()
+        self.scheduler.start()
 
     async def close(self) -> None:
-        """Let plugins release what they hold, then disconnect."""
+        """Let plugins release what they hold, flush the audit log, then disconnect."""
+        await self.scheduler.stop()
         await self.plugin_manager.run_lifecycle("securebot_shutdown", fail_closed=False, bot=self)
+        await self.audit_log.close()
         await super().close()
 
     # --- commands ---------------------------------------------------------------------------
@@ -88,13 +151,68 @@ class Bot(commands.AutoShardedBot):
         )
 
     async def _permission_check(self, ctx: Context) -> bool:
-        request = await self.access_request(ctx)
-        verdict = self.plugin_manager.decide(
-            "securebot_permission_rules", request=request, default=DEFAULT_VERDICT
-        )
+        verdict = await self.permissions.check_context(ctx)
+        verdicts: dict[str, Verdict] | None = getattr(ctx, _VERDICTS, None)
+        if verdicts is None:
+            verdicts = {}
+            setattr(ctx, _VERDICTS, verdicts)
+        verdicts[ctx.command.qualified_name if ctx.command else ""] = verdict
         if not verdict.allowed:
             raise AccessDenied(verdict)
         return True
+
+    async def invoke(self, ctx: Context) -> None:  # type: ignore[override]
+        """Run the pipeline for a parsed message: checks, cooldown, handler, audit record."""
+        command = ctx.command
+        if command is None:
+            await super().invoke(ctx)
+            return
+        started = time.perf_counter()
+        correlation = new_correlation_id()
+        token = CORRELATION.set(correlation)
+        guild_token = CORRELATION_GUILD.set(ctx.guild.id if ctx.guild else None)
+        error: commands.CommandError | None = None
+        self.dispatch("command", ctx)
+        try:
+            if not await self.can_run(ctx, call_once=True):
+                raise commands.CheckFailure("The global check once functions failed.")
+            await self.cooldowns.check(ctx)
+            await command.invoke(ctx)
+        except commands.CommandError as exc:
+            error = exc
+            await command.dispatch_error(ctx, exc)
+        else:
+            self.dispatch("command_completion", ctx)
+        finally:
+            CORRELATION.reset(token)
+            CORRELATION_GUILD.reset(guild_token)
+            self._audit_command(ctx, command, error, started, correlation)
+
+    def _audit_command(
+        self,
+        ctx: Context,
+        command: commands.Command[Any, ..., Any],
+        error: commands.CommandError | None,
+        started: float,
+        correlation: str,
+    ) -> None:
+        verdicts: dict[str, Verdict] = getattr(ctx, _VERDICTS, None) or {}
+        verdict = verdicts.get(command.qualified_name)
+        ran = error is None or not isinstance(
+            error, commands.CheckFailure | commands.UserInputError
+        )
+        self.auditor.command(
+            via="prefix",
+            action=command.qualified_name,
+            guild_id=ctx.guild.id if ctx.guild else None,
+            actor_id=ctx.author.id,
+            channel_id=ctx.channel.id,
+            arguments=context_arguments(ctx) if ran and verdict is not None else {},
+            rule=verdict.source if verdict is not None else "",
+            outcome=outcome_of(error),
+            duration_ms=(time.perf_counter() - started) * 1000,
+            correlation_id=correlation,
+        )
 
     async def on_command_error(  # type: ignore[override]
         self, ctx: Context, error: commands.CommandError
@@ -103,14 +221,13 @@ class Bot(commands.AutoShardedBot):
         if isinstance(error, commands.CommandNotFound):
             return
         if isinstance(error, AccessDenied):
-            await ctx.send(f"You can't use this command here: {error.verdict.reason}.")
+            await self._refuse(ctx, error.verdict)
             return
         if isinstance(error, commands.UserInputError):
             if ctx.command is None:
                 await ctx.send(str(error))
                 return
-            signature = ctx.command.usage or ctx.command.signature
-            usage = f"{ctx.clean_prefix}{ctx.command.qualified_name} {signature}".strip()
+            usage = full_usage(ctx.clean_prefix, ctx.command)
             await ctx.send(f"{error}\nUsage: `{usage}`")
             return
         if isinstance(error, commands.CheckFailure | commands.CommandOnCooldown):
@@ -122,6 +239,19 @@ class Bot(commands.AutoShardedBot):
         logger.error("command %s of plugin %s failed", command, plugin, exc_info=original)
         await ctx.send("Something went wrong while running this command; it has been logged.")
 
+    async def _refuse(self, ctx: Context, verdict: Verdict) -> None:
+        """Answer a refusal: silent for grant rules (reason by DM in verbose mode), else reply."""
+        if rule_of(verdict) not in SILENT_RULES:
+            await ctx.send(f"You can't use this command here: {verdict.reason}.")
+            return
+        guild_id = ctx.guild.id if ctx.guild else None
+        if self.permissions.is_verbose(guild_id, ctx.author.id):
+            name = ctx.command.qualified_name if ctx.command else "that command"
+            try:
+                await ctx.author.send(f"`{name}` was refused: {verdict.reason}.")
+            except discord.HTTPException:
+                logger.info("could not DM a verbose refusal to user %s", ctx.author.id)
+
     # --- events -----------------------------------------------------------------------------
 
     async def on_message(self, message: discord.Message) -> None:
@@ -131,6 +261,13 @@ class Bot(commands.AutoShardedBot):
         await self.process_commands(message)
         await self.plugin_manager.notify("securebot_on_message", message=message)
 
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction[Any], command: Any
+    ) -> None:
+        """Record a slash command that completed."""
+        if isinstance(self.tree, SecureCommandTree):
+            self.tree.record(interaction, None)
+
     async def on_member_join(self, member: discord.Member) -> None:
         """Forward to ``securebot_on_member_join``."""
         await self.plugin_manager.notify("securebot_on_member_join", member=member)
@@ -138,3 +275,95 @@ class Bot(commands.AutoShardedBot):
     async def on_member_remove(self, member: discord.Member) -> None:
         """Forward to ``securebot_on_member_remove``."""
         await self.plugin_manager.notify("securebot_on_member_remove", member=member)
+
+
+def _app_requirement(command: Any) -> Requirement:
+    extras = getattr(command, "extras", {}) or {}
+    found = extras.get("securebot.requires")
+    requirement = found if isinstance(found, Requirement) else Requirement()
+    default = getattr(command, "default_permissions", None)
+    if isinstance(default, discord.Permissions) and not requirement.user_permissions:
+        requirement = Requirement(
+            default.value,
+            requirement.bot_permissions,
+            requirement.always_available,
+            requirement.owner_only,
+        )
+    return requirement
+
+
+class SecureCommandTree(app_commands.CommandTree[Any]):
+    """The slash-command tree: every interaction goes through the same permission engine.
+
+    Discord's ``default_permissions`` is only a hint to clients; here it is enforced as the
+    command's user permissions (unless ``@requires`` says otherwise).
+    """
+
+    def __init__(self, client: Any, **options: Any) -> None:
+        """Create the tree; interaction verdicts are kept until the interaction is recorded."""
+        super().__init__(client, **options)
+        self._verdicts: dict[int, tuple[Verdict, float]] = {}
+
+    def record(self, interaction: discord.Interaction[Any], error: BaseException | None) -> None:
+        """Write the audit record of an interaction once its outcome is known."""
+        client = interaction.client
+        verdict, started = self._verdicts.pop(interaction.id, (None, time.perf_counter()))
+        if not isinstance(client, Bot):
+            return
+        command = interaction.command
+        refused = verdict is not None and not verdict.allowed
+        if refused or isinstance(error, app_commands.CheckFailure):
+            outcome = "denied"
+        elif error is not None:
+            original = getattr(error, "original", error)
+            outcome = f"error:{type(original).__name__}"
+        else:
+            outcome = "ok"
+        client.auditor.command(
+            via="slash" if command is not None else "component",
+            action=command.qualified_name if command is not None else "component",
+            guild_id=interaction.guild_id,
+            actor_id=interaction.user.id,
+            channel_id=interaction.channel_id,
+            arguments={},
+            rule=verdict.source if verdict is not None else "",
+            outcome=outcome,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            correlation_id=CORRELATION.get() or new_correlation_id(),
+        )
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError, /
+    ) -> None:
+        """Record the failure, log it, and answer the user briefly (never a traceback)."""
+        self.record(interaction, error)
+        if isinstance(error, app_commands.CheckFailure):
+            return
+        logger.error("app command failed", exc_info=getattr(error, "original", error))
+        if not interaction.response.is_done():
+            await interaction.response.send_message(
+                "Something went wrong while running this command; it has been logged.",
+                ephemeral=True,
+            )
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        """Decide the interaction with the bot's permission gate; record refusals."""
+        client = interaction.client
+        if not isinstance(client, Bot):
+            return True
+        command = interaction.command
+        binding = getattr(command, "binding", None)
+        module = binding.qualified_name if isinstance(binding, commands.Cog) else "core"
+        name = command.qualified_name if command is not None else "component"
+        verdict = await client.permissions.check_interaction(
+            interaction, module=module, command_name=name, requirement=_app_requirement(command)
+        )
+        self._verdicts[interaction.id] = (verdict, time.perf_counter())
+        if not verdict.allowed:
+            self.record(interaction, None)
+            if not interaction.response.is_done():
+                await interaction.response.send_message(
+                    f"You can't use this here: {verdict.reason}.", ephemeral=True
+                )
+            return False
+        return True
