@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import discord
     import pluggy
 
+    from securebot.core.audit.model import AuditEntry
     from securebot.core.bot import Bot
     from securebot.core.config import Config
     from securebot.core.rules import AccessRequest, Verdict
@@ -108,6 +109,19 @@ def securebot_on_member_remove(member: discord.Member) -> None:
     """Observe a member leaving (or being removed from) a guild. Failures are isolated.
 
     :param member: the member who left.
+    """
+
+
+@async_hook
+@hookspec
+def securebot_on_audit_event(entry: AuditEntry) -> None:
+    """Observe each audit entry once it is sealed into its guild's hash chain and stored.
+
+    Entries come in batches shortly after the events (commands allowed or denied, REST calls,
+    configuration changes, scheduled runs). Arguments are already redacted. Failures are logged
+    and isolated; an observer can never change or drop an entry.
+
+    :param entry: the stored entry (chain, position, hashes and event).
     """
 
 
