@@ -6,6 +6,7 @@ Used until the emulator lands; every test drives the real discord.py command mac
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 from typing import Any
@@ -22,6 +23,7 @@ ADMIN = 300_000_000_000_000_003  # Manage Server
 MOD = 300_000_000_000_000_004  # Mod role (kick/ban)
 ALICE = 300_000_000_000_000_005  # plain member
 BOB = 300_000_000_000_000_006  # plain member with the Helper role
+CAROL = 300_000_000_000_000_007  # the bot's owner (a plain member of the guild)
 ROLE_BOT = 400_000_000_000_000_001
 ROLE_ADMIN = 400_000_000_000_000_002
 ROLE_MOD = 400_000_000_000_000_003
@@ -56,6 +58,7 @@ MEMBERS: dict[int, tuple[str, list[int]]] = {
     MOD: ("mod", [ROLE_MOD]),
     ALICE: ("alice", []),
     BOB: ("bob", [ROLE_HELPER]),
+    CAROL: ("carol", []),
 }
 
 
@@ -81,6 +84,7 @@ def guild_payload() -> dict[str, Any]:
                 "user": _user(uid, name, bot=uid == BOT_ID),
                 "roles": [str(r) for r in roles],
                 "joined_at": "2024-01-01T00:00:00+00:00",
+                "flags": 0,
                 "deaf": False,
                 "mute": False,
             }
@@ -145,6 +149,7 @@ def message_payload(
         data["member"] = {
             "roles": [str(r) for r in roles],
             "joined_at": "2024-01-01T00:00:00+00:00",
+            "flags": 0,
             "deaf": False,
             "mute": False,
         }
@@ -173,7 +178,10 @@ class StubDiscord:
         )
 
     async def say(self, content: str, *, author: int = ALICE, channel: int = GENERAL) -> list[str]:
-        """Send ``content`` through the bot's ``on_message``; return what the bot sent back."""
+        """Send ``content`` through the bot's ``on_message``; return what the bot sent back
+        in channels (direct messages are in ``http.sent`` under :data:`DM_CHANNEL`)."""
         before = len(self.http.sent)
         await self.bot.on_message(self.message(content, author=author, channel=channel))
-        return [text for _, text in self.http.sent[before:]]
+        for _ in range(10):  # error handlers run as tasks (discord.py dispatch)
+            await asyncio.sleep(0)
+        return [text for where, text in self.http.sent[before:] if where != DM_CHANNEL]

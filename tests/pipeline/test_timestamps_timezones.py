@@ -75,11 +75,11 @@ def test_offset_spellings(text: str, minutes: int) -> None:
     assert parse_time_zone(text).utcoffset(None) == dt.timedelta(minutes=minutes)
 
 
-@given(st.sampled_from(sorted(zoneinfo.available_timezones())))
-def test_every_iana_name_is_accepted(name: str) -> None:
+def test_every_iana_name_is_accepted() -> None:
     moment = dt.datetime(2026, 7, 1, 12, 0)
-    expected = zoneinfo.ZoneInfo(name).utcoffset(moment)
-    assert parse_time_zone(name).utcoffset(moment) == expected
+    for name in sorted(zoneinfo.available_timezones()):
+        expected = zoneinfo.ZoneInfo(name).utcoffset(moment)
+        assert parse_time_zone(name).utcoffset(moment) == expected, name
 
 
 @pytest.mark.parametrize(

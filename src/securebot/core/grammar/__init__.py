@@ -4,7 +4,7 @@ Pure parsers (no Discord objects): :func:`parse_time_code`, :func:`parse_timesta
 :func:`parse_time_zone`, :func:`scan_flags`, :func:`render` (placeholders). They raise
 :class:`~securebot.errors.CommandInputError` with a message for the user. Converters for command
 signatures: :data:`Duration`, :data:`DurationWithSeconds`, :data:`TimeZone`, :data:`UserOrRole`,
-:class:`Flags` with :func:`flag`. Usage strings: :func:`command_usage`.
+:data:`UsersOrRoles`, :class:`Flags` with :func:`flag`. Usage strings: :func:`command_usage`.
 """
 
 from securebot.core.grammar.converters import (
@@ -17,6 +17,7 @@ from securebot.core.grammar.converters import (
     TimeZoneConverter,
     UserOrRole,
     UserOrRoleConverter,
+    UsersOrRoles,
     flag,
     now_for,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "TimeZoneConverter",
     "UserOrRole",
     "UserOrRoleConverter",
+    "UsersOrRoles",
     "command_usage",
     "flag",
     "format_flags",

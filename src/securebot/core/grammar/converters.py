@@ -14,7 +14,8 @@
 Every conversion failure raises :class:`discord.ext.commands.BadArgument` (a
 ``UserInputError``) whose text says what was wrong; the bot replies with it and the command's
 usage. Users, members, roles, channels and messages use discord.py's own converters (id,
-mention, name; messages by id or URL); :data:`UserOrRole` resolves mixed lists.
+mention, name; messages by id or URL); :data:`UserOrRole` / :data:`UsersOrRoles` resolve
+members and roles alike (mixed lists).
 """
 
 from __future__ import annotations
@@ -132,15 +133,22 @@ class UserOrRoleConverter(commands.Converter[discord.Member | discord.User | dis
 
 
 async def _user(ctx: commands.Context[Any], text: str) -> discord.Member | discord.User:
-    if ctx.guild is not None:
+    """A member from the guild's cache (never a gateway member query), else a known user."""
+    guild = ctx.guild
+    mention = _USER_MENTION.fullmatch(text)
+    snowflake = int(mention.group(1)) if mention else int(text) if _ID.fullmatch(text) else None
+    if guild is not None:
+        member = (
+            guild.get_member(snowflake) if snowflake is not None else guild.get_member_named(text)
+        )
+        if member is not None:
+            return member
+    if snowflake is not None:
         try:
-            return await commands.MemberConverter().convert(ctx, text)
+            return await commands.UserConverter().convert(ctx, str(snowflake))
         except commands.BadArgument:
             pass
-    try:
-        return await commands.UserConverter().convert(ctx, text)
-    except commands.BadArgument:
-        raise commands.BadArgument(f"no member or user called `{text[:40]}` was found") from None
+    raise commands.BadArgument(f"no member or user called `{text[:40]}` was found")
 
 
 #: A time code (no seconds) or a future ``<t:UNIX>`` timestamp, as a timedelta from now.
@@ -149,8 +157,10 @@ Duration = Annotated[dt.timedelta, DurationConverter()]
 DurationWithSeconds = Annotated[dt.timedelta, DurationConverter(allow_seconds=True)]
 #: An IANA zone name or a ``UTC±h[:mm]`` offset.
 TimeZone = Annotated[dt.tzinfo, TimeZoneConverter()]
-#: A member/user or a role, by mention, id or name (use ``commands.Greedy[UserOrRole]`` for lists).
+#: A member/user or a role, by mention, id or name.
 UserOrRole = Annotated[discord.Member | discord.User | discord.Role, UserOrRoleConverter()]
+#: One or more members/users/roles (a mixed list): ``targets: UsersOrRoles``.
+UsersOrRoles = commands.Greedy[UserOrRoleConverter]
 
 
 def flag(

@@ -53,15 +53,15 @@ def parse_time_zone(text: str) -> dt.tzinfo:
         if total > MAX_OFFSET_MINUTES:
             raise CommandInputError(f"`{shown}`: offsets run from UTC-14 to UTC+14")
         return offset_zone(total if sign == "+" else -total)
-    if raw.upper().startswith(("UTC", "GMT")) and len(raw) > 3 and raw[3] not in "/":
-        raise CommandInputError(
-            f"`{shown}` is not a valid offset; write it like `UTC+2` or `UTC-3:30`"
-        )
     if _IANA.fullmatch(raw) and ".." not in raw:
         try:
             return zoneinfo.ZoneInfo(raw)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
             pass
+    if raw.upper().startswith(("UTC", "GMT")) and len(raw) > 3 and raw[3] not in "/":
+        raise CommandInputError(
+            f"`{shown}` is not a valid offset; write it like `UTC+2` or `UTC-3:30`"
+        )
     raise CommandInputError(
         f"`{shown}` is not a time zone; use an IANA name like `Europe/Rome` or an offset like "
         "`UTC+2`"
