@@ -11,6 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# The machines here have 2 shared cores: timing-based hypothesis checks (deadlines, slow data
+# generation) would make runs flaky without testing anything about securebot.
+settings.register_profile("securebot", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("securebot")
 
 InstallFn = Callable[..., str]
 

@@ -167,7 +167,10 @@ documents = st.dictionaries(
 )
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(document=documents)
 def test_fuzzed_files_load_or_fail_with_one_line(tmp_path: Path, document: dict) -> None:
     path = write(tmp_path, tomli_w.dumps(document))
@@ -181,7 +184,10 @@ def test_fuzzed_files_load_or_fail_with_one_line(tmp_path: Path, document: dict)
         assert isinstance(config, Config)
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(document=documents)
 def test_config_check_prints_one_error_line_and_no_traceback(
     tmp_path: Path, document: dict
