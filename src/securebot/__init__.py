@@ -10,11 +10,29 @@ from importlib import metadata as _metadata
 from securebot.core.app import build_bot, load_plugins
 from securebot.core.bot import AccessDenied, Bot
 from securebot.core.config import Config, load_config
+from securebot.core.cooldowns import rate_limit
+from securebot.core.grammar import (
+    Duration,
+    DurationWithSeconds,
+    Flags,
+    TimeZone,
+    UserOrRole,
+    UsersOrRoles,
+    flag,
+)
 from securebot.core.manifest import PluginManifest, UserData
 from securebot.core.markers import hookimpl, hookspec
+from securebot.core.permissions import (
+    ChannelMode,
+    ModulePolicy,
+    check_can_act_on,
+    check_can_manage_role,
+    requires,
+)
 from securebot.core.plugin import Context, Plugin, command
 from securebot.core.plugins import PluginManager
 from securebot.core.rules import AccessRequest, Verdict
+from securebot.core.scheduler import JobRun
 
 try:
     __version__ = _metadata.version("securebot")
@@ -25,18 +43,32 @@ __all__ = [
     "AccessDenied",
     "AccessRequest",
     "Bot",
+    "ChannelMode",
     "Config",
     "Context",
+    "Duration",
+    "DurationWithSeconds",
+    "Flags",
+    "JobRun",
+    "ModulePolicy",
     "Plugin",
     "PluginManager",
     "PluginManifest",
+    "TimeZone",
     "UserData",
+    "UserOrRole",
+    "UsersOrRoles",
     "Verdict",
     "__version__",
     "build_bot",
+    "check_can_act_on",
+    "check_can_manage_role",
     "command",
+    "flag",
     "hookimpl",
     "hookspec",
     "load_config",
     "load_plugins",
+    "rate_limit",
+    "requires",
 ]
