@@ -12,11 +12,13 @@ from securebot.core.bot import AccessDenied, Bot
 from securebot.core.config import Config, load_config
 from securebot.core.cooldowns import rate_limit
 from securebot.core.grammar import (
+    CachedMember,
     Duration,
     DurationWithSeconds,
     Flags,
     TimeZone,
     UserOrRole,
+    UserOrRoleList,
     UsersOrRoles,
     flag,
 )
@@ -43,6 +45,7 @@ __all__ = [
     "AccessDenied",
     "AccessRequest",
     "Bot",
+    "CachedMember",
     "ChannelMode",
     "Config",
     "Context",
@@ -57,6 +60,7 @@ __all__ = [
     "TimeZone",
     "UserData",
     "UserOrRole",
+    "UserOrRoleList",
     "UsersOrRoles",
     "Verdict",
     "__version__",

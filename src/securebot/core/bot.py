@@ -202,7 +202,7 @@ class Bot(commands.AutoShardedBot):
             error, commands.CheckFailure | commands.UserInputError
         )
         self.auditor.command(
-            via="prefix",
+            via=getattr(ctx, "securebot_via", "prefix"),
             action=command.qualified_name,
             guild_id=ctx.guild.id if ctx.guild else None,
             actor_id=ctx.author.id,

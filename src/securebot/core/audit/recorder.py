@@ -118,6 +118,33 @@ class Auditor:
             )
         )
 
+    def job(
+        self,
+        *,
+        guild_id: int | None,
+        actor_id: int | None,
+        channel_id: int | None,
+        kind: str,
+        outcome: str,
+        detail: Mapping[str, Any],
+    ) -> None:
+        """Record a scheduled run (or a run skipped at its re-check): ``kind`` is the job kind,
+        ``detail`` says when it was due (never the job's secret payload)."""
+        self.log.record(
+            AuditEvent(
+                EventKind.JOB,
+                self.clock(),
+                guild_id=guild_id,
+                actor_id=actor_id,
+                channel_id=channel_id,
+                action=kind,
+                via="scheduler",
+                outcome=outcome,
+                correlation_id=CORRELATION.get(),
+                detail=detail,
+            )
+        )
+
     def install_http(self, http: discord.http.HTTPClient) -> None:
         """Wrap ``http.request`` so every REST call is recorded with the correlation id."""
         original = http.request

@@ -8,6 +8,8 @@ signatures: :data:`Duration`, :data:`DurationWithSeconds`, :data:`TimeZone`, :da
 """
 
 from securebot.core.grammar.converters import (
+    CachedMember,
+    CachedMemberConverter,
     Duration,
     DurationConverter,
     DurationWithSeconds,
@@ -17,9 +19,12 @@ from securebot.core.grammar.converters import (
     TimeZoneConverter,
     UserOrRole,
     UserOrRoleConverter,
+    UserOrRoleList,
+    UserOrRoleListConverter,
     UsersOrRoles,
     flag,
     now_for,
+    split_names,
 )
 from securebot.core.grammar.flags import (
     FlagGrammar,
@@ -36,6 +41,8 @@ from securebot.core.grammar.timezones import format_offset, parse_time_zone
 from securebot.core.grammar.usage import command_usage, full_usage
 
 __all__ = [
+    "CachedMember",
+    "CachedMemberConverter",
     "Duration",
     "DurationConverter",
     "DurationWithSeconds",
@@ -50,6 +57,8 @@ __all__ = [
     "TimeZoneConverter",
     "UserOrRole",
     "UserOrRoleConverter",
+    "UserOrRoleList",
+    "UserOrRoleListConverter",
     "UsersOrRoles",
     "command_usage",
     "flag",
@@ -65,4 +74,5 @@ __all__ = [
     "placeholders_in",
     "render",
     "scan_flags",
+    "split_names",
 ]

@@ -151,14 +151,69 @@ async def _user(ctx: commands.Context[Any], text: str) -> discord.Member | disco
     raise commands.BadArgument(f"no member or user called `{text[:40]}` was found")
 
 
+_TOKENS = re.compile(r'"([^"]*)"|(\S+)')
+
+
+def split_names(text: str) -> list[str]:
+    """Split a list argument into names: words, or ``"quoted names"`` with spaces."""
+    return [
+        match.group(1) if match.group(1) is not None else match.group(2)
+        for match in _TOKENS.finditer(text)
+    ]
+
+
+class UserOrRoleListConverter(
+    commands.Converter[list[discord.Member | discord.User | discord.Role]]
+):
+    """Resolves the rest of the line as a mixed list of members/users and roles.
+
+    Unlike ``Greedy``, an entry that does not resolve is an error naming that entry, never
+    silently left over.
+    """
+
+    async def convert(
+        self, ctx: commands.Context[Any], argument: str
+    ) -> list[discord.Member | discord.User | discord.Role]:
+        """Resolve every entry or raise ``BadArgument`` naming the first that fails."""
+        names = split_names(argument)
+        if not names:
+            raise commands.BadArgument("name at least one member or role")
+        one = UserOrRoleConverter()
+        return [await one.convert(ctx, name) for name in names]
+
+
+class CachedMemberConverter(commands.Converter[discord.Member]):
+    """Resolves a member of this server by mention, id or name from the member cache only.
+
+    discord.py's ``MemberConverter`` falls back to a gateway member query, which is rate
+    limited to 2 sends per second per shard; commands should resolve from the cache.
+    """
+
+    async def convert(self, ctx: commands.Context[Any], argument: str) -> discord.Member:
+        """Resolve ``argument`` or raise ``BadArgument`` saying who was not found."""
+        if ctx.guild is None:
+            raise commands.NoPrivateMessage("this command only works in a server")
+        found = await _user(ctx, argument.strip())
+        if not isinstance(found, discord.Member):
+            raise commands.BadArgument(f"no member called `{argument.strip()[:40]}` in this server")
+        return found
+
+
 #: A time code (no seconds) or a future ``<t:UNIX>`` timestamp, as a timedelta from now.
 Duration = Annotated[dt.timedelta, DurationConverter()]
 #: Like :data:`Duration`, with the ``s`` unit allowed.
 DurationWithSeconds = Annotated[dt.timedelta, DurationConverter(allow_seconds=True)]
 #: An IANA zone name or a ``UTC±h[:mm]`` offset.
 TimeZone = Annotated[dt.tzinfo, TimeZoneConverter()]
+#: A member of this server, by mention, id or name, resolved from the cache only.
+CachedMember = Annotated[discord.Member, CachedMemberConverter()]
 #: A member/user or a role, by mention, id or name.
 UserOrRole = Annotated[discord.Member | discord.User | discord.Role, UserOrRoleConverter()]
+#: The rest of the line as a mixed list of members/users/roles (``*, targets: UserOrRoleList``);
+#: an entry that does not resolve is reported.
+UserOrRoleList = Annotated[
+    list[discord.Member | discord.User | discord.Role], UserOrRoleListConverter()
+]
 #: One or more members/users/roles (a mixed list): ``targets: UsersOrRoles``.
 UsersOrRoles = commands.Greedy[UserOrRoleConverter]
 

@@ -222,6 +222,31 @@ class PermissionGate:
             everyone_by_default=module in self.everyone_modules,
         )
 
+    async def check_member(
+        self,
+        bot: Any,
+        *,
+        module: str,
+        user: discord.abc.User,
+        channel: Any,
+        guild: discord.Guild | None,
+        command_name: str = "",
+        requirement: Requirement | None = None,
+    ) -> Verdict:
+        """Decide for someone who is not running a command right now: effective permissions
+        shown to managers, and deferred runs (reminders, scheduled commands) re-checked when
+        they are due."""
+        query = await self.query(
+            bot=bot,
+            module=module,
+            command_name=command_name,
+            requirement=requirement if requirement is not None else Requirement(),
+            user=user,
+            channel=channel,
+            guild=guild,
+        )
+        return self.decide(await self.policy(query.guild_id), query)
+
     async def check_context(self, ctx: commands.Context[Any]) -> Verdict:
         """Decide a prefix (or hybrid) command invocation."""
         command = ctx.command
