@@ -1,0 +1,320 @@
+"""Records ↔ documents: JSON mapping by field type, sealing of sensitive fields, lookup tokens.
+
+Encryption sits here, above every backend: a :class:`Document` body holds plain fields as JSON
+values and sealed fields under ``body["_sealed"]`` as base64 envelopes, so a backend (SQLite
+file, MongoDB, Redis cache) never holds the plaintext of a sensitive field. The associated data
+of each ciphertext is (collection, field, record key, scope); a ciphertext copied into another
+record fails to open. A bad ciphertext raises :class:`~securebot.errors.CorruptRecordError`
+naming that record only.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import enum
+import json
+import types
+import typing
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+import attrs
+
+from securebot.core.storage.backend import Document
+from securebot.core.storage.records import RecordSpec
+from securebot.crypto.context import FieldContext
+from securebot.errors import CorruptRecordError, CryptoError, StorageError
+
+if TYPE_CHECKING:
+    from securebot.crypto.keyring import Keyring
+
+#: Body key under which sealed fields are kept.
+SEALED = "_sealed"
+#: Marker key of a sealed settings value (``{"_sealed_v1": "<base64>"}``).
+SEALED_SETTING = "_sealed_v1"
+#: Keyring purpose of storage field keys.
+PURPOSE = "settings"
+#: ``record_id`` used in blind-index contexts (an index must not depend on the record).
+LOOKUP_RECORD = "lookup"
+
+
+class FieldSealer(Protocol):
+    """What the codec needs from the crypto layer."""
+
+    def seal(self, data: bytes, ctx: FieldContext) -> bytes:
+        """Encrypt ``data`` bound to ``ctx``."""
+
+    def open(self, blob: bytes, ctx: FieldContext) -> bytes:
+        """Decrypt; raise a :class:`~securebot.errors.CryptoError` on any problem."""
+
+    def index(self, value: str, ctx: FieldContext) -> bytes:
+        """The blind index of ``value`` for ``ctx``'s collection, field and scope."""
+
+
+class KeyringSealer:
+    """A :class:`FieldSealer` over ``securebot.crypto`` (field cipher + blind index)."""
+
+    def __init__(self, keyring: Keyring) -> None:
+        """Build the cipher and the blind index once (they cache derived keys)."""
+        from securebot.crypto import BlindIndex, FieldCipher
+
+        self._cipher = FieldCipher(keyring, PURPOSE)
+        self._index = BlindIndex(keyring)
+
+    def seal(self, data: bytes, ctx: FieldContext) -> bytes:
+        """Encrypt."""
+        return bytes(self._cipher.encrypt(data, ctx))
+
+    def open(self, blob: bytes, ctx: FieldContext) -> bytes:
+        """Decrypt."""
+        value = self._cipher.decrypt(blob, ctx)
+        return value.encode() if isinstance(value, str) else bytes(value)
+
+    def index(self, value: str, ctx: FieldContext) -> bytes:
+        """Blind index."""
+        return bytes(self._index.compute(value, ctx))
+
+
+class NoSealer:
+    """Used when no keyring is configured: any sealed field is refused, fail closed."""
+
+    def _refuse(self) -> StorageError:
+        return StorageError(
+            "this record type has sensitive fields but the store has no keyring; "
+            "configure a key provider (securebot keys init) before storing them"
+        )
+
+    def seal(self, data: bytes, ctx: FieldContext) -> bytes:
+        """Refuse."""
+        raise self._refuse()
+
+    def open(self, blob: bytes, ctx: FieldContext) -> bytes:
+        """Refuse."""
+        raise self._refuse()
+
+    def index(self, value: str, ctx: FieldContext) -> bytes:
+        """Refuse."""
+        raise self._refuse()
+
+
+# --- JSON mapping by type ---------------------------------------------------------------------
+
+
+def dump(value: Any) -> Any:
+    """A JSON-able form of ``value`` (datetimes as ISO 8601, enums by value, attrs as dicts)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, enum.Enum):
+        return dump(value.value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, Mapping):
+        return {str(k): dump(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [dump(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
+    if attrs.has(type(value)):
+        return {a.name: dump(getattr(value, a.name)) for a in attrs.fields(type(value))}
+    raise StorageError(f"cannot store a value of type {type(value).__name__}")
+
+
+def load(tp: Any, value: Any) -> Any:
+    """Rebuild a value of annotated type ``tp`` from its JSON form (inverse of :func:`dump`)."""
+    if value is None or tp is Any:
+        return value
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return load(arg, value)
+            except (TypeError, ValueError, StorageError):
+                continue
+        return value
+    if isinstance(tp, type):
+        if issubclass(tp, bool | str | int | float) and not issubclass(tp, enum.Enum):
+            return value
+        if issubclass(tp, enum.Enum):
+            return tp(value)
+        if issubclass(tp, dt.datetime):
+            return dt.datetime.fromisoformat(value)
+        if issubclass(tp, dt.date):
+            return dt.date.fromisoformat(value)
+        if issubclass(tp, dt.time):
+            return dt.time.fromisoformat(value)
+        if issubclass(tp, dt.timedelta):
+            return dt.timedelta(seconds=value)
+        if attrs.has(tp):
+            hints = typing.get_type_hints(tp)
+            return tp(**{k: load(hints.get(k, Any), v) for k, v in value.items()})
+    if origin in (tuple,):
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(load(args[0], v) for v in value)
+        if args:
+            return tuple(load(a, v) for a, v in zip(args, value, strict=False))
+        return tuple(value)
+    if origin in (list,):
+        return [load(args[0] if args else Any, v) for v in value]
+    if origin in (set, frozenset):
+        return origin(load(args[0] if args else Any, v) for v in value)
+    if origin in (dict, Mapping, typing.Mapping) or tp is dict:
+        inner = args[1] if len(args) == 2 else Any
+        return {k: load(inner, v) for k, v in value.items()}
+    return value
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+
+
+def plain_token(value: Any) -> str:
+    """The equality token of a plain ``index`` field value."""
+    return _json(dump(value)).decode()
+
+
+def lookup_text(value: Any) -> str:
+    """The text a blind index is computed over (strings as they are, others as JSON)."""
+    return value if isinstance(value, str) else plain_token(value)
+
+
+def key_of(spec: RecordSpec, key: Any) -> str:
+    """The stored key string of a key value (a tuple for composite keys)."""
+    parts = key if isinstance(key, tuple) else (key,)
+    if len(parts) != len(spec.key):
+        raise StorageError(f"{spec.collection}: key has {len(spec.key)} part(s): {spec.key}")
+    texts = []
+    for part in parts:
+        if isinstance(part, bool) or not isinstance(part, str | int | enum.Enum):
+            raise StorageError(f"{spec.collection}: key parts are int or str, got {part!r}")
+        text = str(part.value if isinstance(part, enum.Enum) else part)
+        if not text:
+            raise StorageError(f"{spec.collection}: empty key")
+        texts.append(text)
+    return ":".join(texts)
+
+
+class RecordCodec:
+    """Encodes records of any declared type to documents and back."""
+
+    def __init__(self, sealer: FieldSealer) -> None:
+        """Use ``sealer`` for sensitive fields and blind indexes."""
+        self.sealer = sealer
+
+    def seal_value(self, value: Any, ctx: FieldContext) -> str:
+        """Seal one JSON-able value; return the base64 text stored."""
+        return base64.b64encode(self.sealer.seal(_json(value), ctx)).decode("ascii")
+
+    def open_value(self, text: Any, ctx: FieldContext, where: str) -> Any:
+        """Open a sealed value; :class:`CorruptRecordError` naming ``where`` on any problem."""
+        try:
+            if not isinstance(text, str):
+                raise ValueError("sealed value is not text")
+            blob = base64.b64decode(text.encode("ascii"), validate=True)
+            return json.loads(self.sealer.open(blob, ctx))
+        except (CryptoError, ValueError, binascii.Error, UnicodeError) as exc:
+            raise CorruptRecordError(
+                f"{where}: field {ctx.field!r} cannot be decrypted ({type(exc).__name__}); "
+                "the record is damaged or was encrypted under a destroyed key"
+            ) from None
+
+    def lookup_token(self, spec: RecordSpec, name: str, value: Any, scope: str) -> str:
+        """The equality token for querying ``name == value`` in ``scope``."""
+        options = spec.field_spec(name).options
+        if options.lookup:
+            ctx = FieldContext(spec.collection, name, LOOKUP_RECORD, scope)
+            return self.sealer.index(lookup_text(value), ctx).hex()
+        if options.index:
+            return plain_token(value)
+        raise StorageError(
+            f"{spec.collection}: field {name!r} is not queryable; declare it with "
+            "field(index=True) or field(lookup=True)"
+        )
+
+    def encode(
+        self, spec: RecordSpec, record: Any, scope: str, key: str, expires_at: float | None
+    ) -> Document:
+        """The document of ``record``."""
+        body: dict[str, Any] = {}
+        sealed: dict[str, str] = {}
+        lookups: dict[str, str] = {}
+        owners: list[int] = []
+        for f in spec.fields:
+            value = getattr(record, f.name)
+            options = f.options
+            if options.sensitive:
+                ctx = FieldContext(spec.collection, f.name, key, scope)
+                sealed[f.name] = self.seal_value(dump(value), ctx)
+                if options.lookup:
+                    lookups[f.name] = self.lookup_token(spec, f.name, value, scope)
+            else:
+                body[f.name] = dump(value)
+                if options.index:
+                    lookups[f.name] = plain_token(value)
+            if options.owner and value is not None:
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise StorageError(f"{spec.collection}.{f.name}: an owner is a user id (int)")
+                owners.append(value)
+        if sealed:
+            body[SEALED] = sealed
+        return Document(
+            collection=spec.collection,
+            scope=scope,
+            key=key,
+            body=body,
+            lookups=lookups,
+            owners=tuple(sorted(set(owners))),
+            schema=spec.version,
+            expires_at=expires_at,
+        )
+
+    def plain_fields(self, doc: Document) -> dict[str, Any]:
+        """The document's fields as JSON values, sealed ones opened (no type needed)."""
+        where = f"record {doc.collection}/{doc.scope}/{doc.key}"
+        if not isinstance(doc.body, Mapping):
+            raise CorruptRecordError(f"{where}: stored body is not a mapping")
+        fields = {k: v for k, v in doc.body.items() if k != SEALED}
+        sealed = doc.body.get(SEALED, {})
+        if not isinstance(sealed, Mapping):
+            raise CorruptRecordError(f"{where}: sealed fields are not a mapping")
+        for name, text in sealed.items():
+            ctx = FieldContext(doc.collection, name, doc.key, doc.scope)
+            fields[name] = self.open_value(text, ctx, where)
+        return fields
+
+    def decode(self, spec: RecordSpec, doc: Document) -> Any:
+        """The record of ``doc``, migrated to the current version of ``spec``."""
+        where = f"record {doc.collection}/{doc.scope}/{doc.key}"
+        fields = self.plain_fields(doc)
+        if doc.schema > spec.version:
+            raise CorruptRecordError(
+                f"{where}: stored at schema version {doc.schema}, newer than this code "
+                f"({spec.version}); upgrade securebot or the plugin"
+            )
+        for version in range(doc.schema, spec.version):
+            fields = spec.migrations[version](dict(fields))
+        try:
+            return spec.cls(
+                **{f.name: load(f.type, fields[f.name]) for f in spec.fields if f.name in fields}
+            )
+        except (TypeError, ValueError, KeyError) as exc:
+            raise CorruptRecordError(
+                f"{where}: stored fields do not fit {spec.cls.__name__}: {exc}"
+            ) from None
+
+    # --- settings values ------------------------------------------------------------------------
+
+    def seal_setting(self, value: Any, ctx: FieldContext) -> dict[str, str]:
+        """A sealed settings value."""
+        return {SEALED_SETTING: self.seal_value(dump(value), ctx)}
+
+    def open_setting(self, stored: Any, ctx: FieldContext) -> Any:
+        """A settings value as stored, sealed ones opened."""
+        if isinstance(stored, dict) and len(stored) == 1 and SEALED_SETTING in stored:
+            return self.open_value(stored[SEALED_SETTING], ctx, f"setting {ctx.collection}")
+        return stored

@@ -1,0 +1,484 @@
+"""The typed async :class:`Store`: records, counters, queries, retention, settings, data rights.
+
+A :class:`Store` wraps one :class:`~securebot.core.storage.backend.Backend` and a keyring. It
+encodes records to documents (sealing sensitive fields, computing lookup tokens), decodes them
+back (migrating old schema versions on the fly) and tells subscribers about every write.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import attrs
+
+from securebot.core.storage.backend import GLOBAL, Backend, Change, Document, Query, scope_of
+from securebot.core.storage.codec import FieldSealer, KeyringSealer, NoSealer, RecordCodec, key_of
+from securebot.core.storage.records import RecordSpec, record_types, spec_of
+from securebot.core.storage.settings import Settings
+from securebot.errors import ConflictError, CorruptRecordError, RecordNotFoundError, StorageError
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from securebot.crypto.keyring import Keyring
+
+R = TypeVar("R")
+
+log = logging.getLogger("securebot.storage")
+
+#: Largest page :meth:`Store.find` returns.
+MAX_PAGE = 1000
+
+
+@attrs.frozen
+class Versioned(Generic[R]):
+    """A record with the revision it was read at (pass it as ``expect`` to write it back)."""
+
+    record: R
+    revision: int
+
+
+@attrs.frozen
+class RecordPage(Generic[R]):
+    """One page of records; ``next`` is the cursor of the following page (``None`` at the end).
+
+    Records that could not be decoded are not in ``items``: their errors are in ``corrupt`` so
+    one damaged record never hides the others.
+    """
+
+    items: tuple[R, ...]
+    next: tuple[str, str] | None
+    corrupt: tuple[CorruptRecordError, ...] = ()
+
+
+class Store:
+    """Typed records and settings over a backend; see :mod:`securebot.core.storage`."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        keyring: Keyring | None = None,
+        sealer: FieldSealer | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Use ``backend``; seal with ``keyring`` (or an explicit ``sealer``).
+
+        Without either, storing a record with sensitive fields fails closed.
+        """
+        self.backend = backend
+        if sealer is None:
+            sealer = KeyringSealer(keyring) if keyring is not None else NoSealer()
+        self.keyring = keyring
+        self.codec = RecordCodec(sealer)
+        self.clock = clock
+        self._listeners: list[Callable[[Change], None]] = []
+        self._settings: dict[str, Settings] = {}
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Open the backend."""
+        await self.backend.open()
+
+    async def close(self) -> None:
+        """Close the backend."""
+        await self.backend.close()
+
+    async def __aenter__(self) -> Store:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # --- change notification ---------------------------------------------------------------------
+
+    def subscribe(self, listener: Callable[[Change], None]) -> Callable[[], None]:
+        """Call ``listener(change)`` after every write through this store; return an unsubscribe.
+
+        Listeners run synchronously; one that raises is logged and never fails the write.
+        """
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _notify(self, change: Change) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(change)
+            except Exception:
+                log.exception("storage change listener %r failed", listener)
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _scope(self, spec: RecordSpec, scope: int | str | None) -> str:
+        if spec.scope is None:
+            if scope is not None:
+                raise StorageError(f"{spec.collection} is global; do not pass a scope")
+            return GLOBAL
+        if scope is None:
+            raise StorageError(f"{spec.collection} is kept per guild; pass scope=<guild id>")
+        return scope_of(scope)
+
+    def _identity(self, record: Any) -> tuple[RecordSpec, str, str]:
+        spec = spec_of(type(record))
+        scope = GLOBAL if spec.scope is None else scope_of(getattr(record, spec.scope))
+        key = key_of(spec, tuple(getattr(record, name) for name in spec.key))
+        return spec, scope, key
+
+    def _expiry(self, spec: RecordSpec, ttl: dt.timedelta | None) -> float | None:
+        life = ttl if ttl is not None else spec.retention
+        return None if life is None else self.clock() + life.total_seconds()
+
+    def _decode(self, spec: RecordSpec, doc: Document) -> Any:
+        return self.codec.decode(spec, doc)
+
+    # --- records -------------------------------------------------------------------------------
+
+    async def get(self, cls: type[R], key: Any, *, scope: int | str | None = None) -> R | None:
+        """The record of type ``cls`` under ``key`` (a tuple for composite keys), or ``None``.
+
+        :raises CorruptRecordError: that record cannot be decrypted or decoded.
+        """
+        found = await self.get_versioned(cls, key, scope=scope)
+        return None if found is None else found.record
+
+    async def get_versioned(
+        self, cls: type[R], key: Any, *, scope: int | str | None = None
+    ) -> Versioned[R] | None:
+        """The record and its revision, for a later compare-and-set :meth:`put`."""
+        spec = spec_of(cls)
+        doc = await self.backend.get(
+            spec.collection, self._scope(spec, scope), key_of(spec, key), now=self.clock()
+        )
+        if doc is None:
+            return None
+        return Versioned(self._decode(spec, doc), doc.revision)
+
+    async def require(self, cls: type[R], key: Any, *, scope: int | str | None = None) -> R:
+        """Like :meth:`get` but :class:`RecordNotFoundError` when absent."""
+        found = await self.get(cls, key, scope=scope)
+        if found is None:
+            raise RecordNotFoundError(f"no {spec_of(cls).collection} record {key!r}")
+        return found
+
+    async def put(
+        self, record: Any, *, expect: int | None = None, ttl: dt.timedelta | None = None
+    ) -> int:
+        """Write ``record``; return its new revision.
+
+        :param expect: compare-and-set: ``0`` to create only, or the revision last read.
+        :param ttl: expire after this long (overrides the collection's retention).
+        :raises ConflictError: ``expect`` does not match; nothing was written.
+        """
+        spec, scope, key = self._identity(record)
+        doc = self.codec.encode(spec, record, scope, key, self._expiry(spec, ttl))
+        revision = await self.backend.put(doc, expect=expect)
+        if self._listeners:
+            self._notify(Change("put", spec.collection, scope, key))
+        return revision
+
+    async def put_many(self, records: Iterable[Any]) -> int:
+        """Write many records in one backend transaction where possible; return the count."""
+        docs = []
+        for record in records:
+            spec, scope, key = self._identity(record)
+            docs.append(self.codec.encode(spec, record, scope, key, self._expiry(spec, None)))
+        if not docs:
+            return 0
+        await self.backend.put_many(docs)
+        if self._listeners:
+            for doc in docs:
+                self._notify(Change("put", doc.collection, doc.scope, doc.key))
+        return len(docs)
+
+    async def update(
+        self,
+        cls: type[R],
+        key: Any,
+        change: Callable[[R | None], R | None],
+        *,
+        scope: int | str | None = None,
+        attempts: int = 10,
+    ) -> R | None:
+        """Read-modify-write with compare-and-set, retried on conflicts.
+
+        ``change`` gets the current record (``None`` if absent) and returns the new one, or
+        ``None`` to leave it as it is. It must be a pure function: it may run several times.
+
+        :raises ConflictError: still conflicting after ``attempts`` tries.
+        """
+        for _ in range(attempts):
+            found = await self.get_versioned(cls, key, scope=scope)
+            current = None if found is None else found.record
+            new = change(current)
+            if new is None:
+                return current
+            try:
+                await self.put(new, expect=0 if found is None else found.revision)
+            except ConflictError:
+                continue
+            return new
+        raise ConflictError(
+            f"{spec_of(cls).collection} {key!r}: still changing after {attempts} attempts"
+        )
+
+    async def delete(
+        self,
+        cls: type[Any],
+        key: Any,
+        *,
+        scope: int | str | None = None,
+        expect: int | None = None,
+    ) -> bool:
+        """Delete a record; return whether it existed. ``expect``: compare-and-set revision."""
+        spec = spec_of(cls)
+        sc, k = self._scope(spec, scope), key_of(spec, key)
+        existed = await self.backend.delete(spec.collection, sc, k, expect=expect)
+        if existed and self._listeners:
+            self._notify(Change("delete", spec.collection, sc, k))
+        return existed
+
+    async def find(
+        self,
+        cls: type[R],
+        *,
+        scope: int | str | None = None,
+        after: tuple[str, str] | None = None,
+        limit: int = 100,
+        **where: Any,
+    ) -> RecordPage[R]:
+        """One page of records of ``cls`` whose indexed fields equal ``where``.
+
+        ``scope`` restricts to one guild (required when querying a ``lookup`` field, whose
+        blind index is per guild). Pass ``after=page.next`` for the following page.
+        """
+        spec = spec_of(cls)
+        if not 1 <= limit <= MAX_PAGE:
+            raise StorageError(f"page size must be 1..{MAX_PAGE}, got {limit}")
+        sc = None if scope is None else scope_of(scope)
+        if spec.scope is None and sc not in (None, GLOBAL):
+            raise StorageError(f"{spec.collection} is global; do not pass a scope")
+        tokens = {}
+        for name, value in where.items():
+            options = spec.field_spec(name).options
+            if options.lookup and sc is None:
+                raise StorageError(
+                    f"{spec.collection}.{name} is a sealed lookup field; pass scope=<guild id>"
+                )
+            tokens[name] = self.codec.lookup_token(spec, name, value, sc or GLOBAL)
+        page = await self.backend.find(
+            Query(spec.collection, sc, tokens, after, limit), now=self.clock()
+        )
+        items, corrupt = [], []
+        for doc in page.items:
+            try:
+                items.append(self._decode(spec, doc))
+            except CorruptRecordError as exc:
+                log.error("%s", exc)
+                corrupt.append(exc)
+        return RecordPage(tuple(items), page.next, tuple(corrupt))
+
+    async def iterate(
+        self, cls: type[R], *, scope: int | str | None = None, **where: Any
+    ) -> AsyncIterator[R]:
+        """Every matching record, page by page (corrupt ones are logged and skipped)."""
+        after = None
+        while True:
+            page = await self.find(cls, scope=scope, after=after, limit=MAX_PAGE, **where)
+            for item in page.items:
+                yield item
+            if page.next is None:
+                return
+            after = page.next
+
+    async def purge(self, cls: type[Any] | None = None) -> int:
+        """Remove expired records of ``cls`` (or of every declared record type)."""
+        specs = [spec_of(cls)] if cls is not None else record_types()
+        total = 0
+        now = self.clock()
+        for spec in specs:
+            removed = await self.backend.purge(spec.collection, now=now)
+            if removed:
+                total += removed
+                self._notify(Change("purge", spec.collection, GLOBAL, ""))
+        return total
+
+    # --- counters ------------------------------------------------------------------------------
+
+    async def incr(self, name: str, *, scope: int | str | None = None, by: int = 1) -> int:
+        """Atomically add ``by`` to the counter ``name`` of ``scope``; return the new value.
+
+        Case numbers: ``await store.incr("moderation.cases", scope=guild_id)`` gives 1, 2, 3...
+        exactly once each, across processes sharing the backend.
+        """
+        if isinstance(by, bool) or not isinstance(by, int):
+            raise StorageError("a counter moves by an int")
+        return await self.backend.incr(_counter_collection(name), scope_of(scope), name, by)
+
+    async def counter(self, name: str, *, scope: int | str | None = None) -> int:
+        """The counter's current value (0 before the first :meth:`incr`)."""
+        return await self.backend.counter(_counter_collection(name), scope_of(scope), name)
+
+    # --- settings ------------------------------------------------------------------------------
+
+    def settings(self, namespace: str) -> Settings:
+        """The settings of ``namespace`` (one object per namespace and store)."""
+        found = self._settings.get(namespace)
+        if found is None:
+            found = self._settings[namespace] = Settings(self, namespace)
+        return found
+
+    # --- migrations ----------------------------------------------------------------------------
+
+    async def migrate(self, specs: Iterable[RecordSpec] | None = None) -> dict[str, int]:
+        """Upgrade stored records older than their type's version; return counts by collection.
+
+        Run at startup (``securebot storage migrate`` does the same). Records are also upgraded
+        on read, so a bot keeps working while this runs. Idempotent.
+        """
+        done: dict[str, int] = {}
+        for spec in specs if specs is not None else record_types():
+            count = 0
+            after = None
+            while True:
+                page = await self.backend.find(
+                    Query(spec.collection, None, {}, after, MAX_PAGE), now=self.clock()
+                )
+                for doc in page.items:
+                    if doc.schema >= spec.version:
+                        continue
+                    try:
+                        record = self._decode(spec, doc)
+                    except CorruptRecordError as exc:
+                        log.error("migration skipped a record: %s", exc)
+                        continue
+                    new = self.codec.encode(spec, record, doc.scope, doc.key, doc.expires_at)
+                    try:
+                        await self.backend.put(new, expect=doc.revision)
+                    except ConflictError:
+                        continue  # written meanwhile by current code: already upgraded
+                    count += 1
+                if page.next is None:
+                    break
+                after = page.next
+            await self.backend.set_meta(f"schema:{spec.collection}", str(spec.version))
+            done[spec.collection] = count
+        return done
+
+    # --- data rights ---------------------------------------------------------------------------
+
+    def _plain(self, doc: Document) -> dict[str, Any]:
+        return self.codec.plain_fields(doc)
+
+    async def export_user(self, user_id: int) -> dict[str, Any]:
+        """Everything kept about ``user_id``, readable and JSON-able.
+
+        Shape: ``{"records": {collection: [fields...]}, "settings": {namespace: [...]},
+        "unreadable": [messages]}``.
+        """
+        records: dict[str, list[dict[str, Any]]] = {}
+        unreadable: list[str] = []
+        for doc in await self.backend.owned_by(user_id):
+            try:
+                fields = self._plain(doc)
+            except CorruptRecordError as exc:
+                unreadable.append(str(exc))
+                continue
+            records.setdefault(doc.collection, []).append(
+                {"scope": doc.scope, "key": doc.key, "fields": fields}
+            )
+        settings = await self._export_settings(
+            await self.backend.find_settings(owner=user_id), unreadable
+        )
+        return {
+            "user_id": user_id,
+            "records": records,
+            "settings": settings,
+            "unreadable": unreadable,
+        }
+
+    async def _export_settings(
+        self, rows: Iterable[Any], unreadable: list[str]
+    ) -> dict[str, list[dict[str, Any]]]:
+        from securebot.crypto.context import FieldContext
+
+        out: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            ctx = FieldContext(f"settings.{row.namespace}", row.name, row.path, row.scope)
+            try:
+                value = self.codec.open_setting(row.value, ctx)
+            except CorruptRecordError as exc:
+                unreadable.append(str(exc))
+                continue
+            out.setdefault(row.namespace, []).append(
+                {"scope": row.scope, "path": row.path, "name": row.name, "value": value}
+            )
+        return out
+
+    async def delete_user(self, user_id: int) -> int:
+        """Erase every record and settings value owned by ``user_id``; return how many."""
+        count = await self.backend.delete_owned_by(user_id)
+        self._notify(Change("erase", "", GLOBAL, str(user_id)))
+        return count
+
+    async def export_guild(self, guild_id: int) -> dict[str, Any]:
+        """Everything kept for a guild (records, counters excluded, settings), readable."""
+        scope = scope_of(guild_id)
+        records: dict[str, list[dict[str, Any]]] = {}
+        unreadable: list[str] = []
+        for collection in await self.backend.collections():
+            after = None
+            while True:
+                page = await self.backend.find(
+                    Query(collection, scope, {}, after, MAX_PAGE), now=self.clock()
+                )
+                for doc in page.items:
+                    try:
+                        fields = self._plain(doc)
+                    except CorruptRecordError as exc:
+                        unreadable.append(str(exc))
+                        continue
+                    records.setdefault(collection, []).append({"key": doc.key, "fields": fields})
+                if page.next is None:
+                    break
+                after = page.next
+        settings = await self._export_settings(
+            await self.backend.find_settings(scope=scope), unreadable
+        )
+        return {
+            "guild_id": guild_id,
+            "records": records,
+            "settings": settings,
+            "unreadable": unreadable,
+        }
+
+    async def delete_guild(self, guild_id: int) -> int:
+        """Erase every record, counter and settings value of a guild; return how many.
+
+        Crypto-shredding of the guild's key is the keyring's job (``securebot storage
+        delete-guild`` does both).
+        """
+        scope = scope_of(guild_id)
+        count = await self.backend.delete_scope(scope)
+        self._notify(Change("erase", "", scope, ""))
+        return count
+
+
+def _counter_collection(name: str) -> str:
+    if not name or not all(part for part in name.split(".")):
+        raise StorageError(f"invalid counter name {name!r}")
+    return "counters"
+
+
+def collections_of(specs: Iterable[RecordSpec]) -> Mapping[str, RecordSpec]:
+    """Declared record specs by collection name."""
+    return {spec.collection: spec for spec in specs}
