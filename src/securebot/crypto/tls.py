@@ -1,0 +1,305 @@
+"""``ssl.SSLContext`` builders for mutual TLS, fed from memory.
+
+Key material reaches securebot as PEM bytes (from a secret source), never as files an operator must
+write next to the bot. :mod:`ssl` can read a certificate chain, a private key or a CRL only from a
+path, so these helpers hand it an **anonymous in-memory file** (``os.memfd_create``, opened as
+``/proc/self/fd/N``), sealed against writes and closed right after loading. Nothing touches a
+file system; where memfd is unavailable (not Linux, or no ``/proc``) a clear
+:class:`~securebot.errors.CertificateError` is raised instead of falling back to disk.
+
+Policy, the same for both sides: TLS 1.2 or newer, certificates always verified against the
+**root only** (peers present leaf + intermediate), X.509 strict checks on, optional CRL checking
+of the peer's leaf (``VERIFY_CRL_CHECK_LEAF``: with it on, a peer whose issuer has no loaded CRL is
+refused too). Servers require a client certificate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import ssl
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from securebot.errors import CertificateError
+
+__all__ = [
+    "MemoryFile",
+    "RedisTLS",
+    "client_context",
+    "memory_file",
+    "server_context",
+]
+
+_SEALS = ("F_SEAL_SEAL", "F_SEAL_SHRINK", "F_SEAL_GROW", "F_SEAL_WRITE")
+
+
+class MemoryFile:
+    """PEM bytes in an anonymous, sealed in-memory file readable through :attr:`path`.
+
+    The file exists only in this process's memory (no directory entry, no disk); it stays
+    readable until :meth:`close`. Use it as a context manager for one-shot loads.
+    """
+
+    def __init__(self, data: bytes, *, name: str = "securebot-tls") -> None:
+        create = getattr(os, "memfd_create", None)
+        if create is None:
+            raise CertificateError(
+                "loading TLS keys from memory needs os.memfd_create (Linux); on this platform "
+                "give the TLS material to the client library yourself"
+            )
+        flags = getattr(os, "MFD_CLOEXEC", 0) | getattr(os, "MFD_ALLOW_SEALING", 0)
+        fd = create(name, flags)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            _seal(fd)
+            path = f"/proc/self/fd/{fd}"
+            if not os.path.exists(path):
+                raise CertificateError(
+                    "loading TLS keys from memory needs /proc mounted (memfd paths "
+                    "/proc/self/fd/N); mount /proc in the container"
+                )
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd: int | None = fd
+        self._path = path
+
+    @property
+    def path(self) -> str:
+        """The ``/proc/self/fd/N`` path of the file; valid until :meth:`close`."""
+        if self._fd is None:
+            raise CertificateError("the in-memory TLS file is closed")
+        return self._path
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._fd is None
+
+    def close(self) -> None:
+        """Close the file; its memory is released once nothing else holds it open."""
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+
+    def __enter__(self) -> MemoryFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._fd is None else self._path
+        return f"MemoryFile({state})"
+
+    def __del__(self) -> None:
+        if getattr(self, "_fd", None) is not None:
+            self.close()
+
+
+def memory_file(data: bytes) -> MemoryFile:
+    """Put ``data`` into a sealed anonymous in-memory file (see :class:`MemoryFile`)."""
+    return MemoryFile(data)
+
+
+def server_context(
+    *,
+    cert_chain_pem: bytes,
+    key_pem: bytes,
+    ca_pem: bytes,
+    key_password: bytes | None = None,
+    crl_pem: bytes | None = None,
+    require_client_cert: bool = True,
+) -> ssl.SSLContext:
+    """A server context: our chain and key, client certificates verified against ``ca_pem``.
+
+    ``cert_chain_pem`` is the leaf followed by the intermediate; ``ca_pem`` the root (trust
+    anchor) only. Client certificates are required unless ``require_client_cert`` is false.
+    With ``crl_pem`` each client leaf is checked against the CRL of its issuer.
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    _harden(context)
+    context.verify_mode = ssl.CERT_REQUIRED if require_client_cert else ssl.CERT_OPTIONAL
+    _load_chain(context, cert_chain_pem, key_pem, key_password)
+    _load_trust(context, ca_pem, crl_pem)
+    return context
+
+
+def client_context(
+    *,
+    ca_pem: bytes,
+    cert_chain_pem: bytes | None = None,
+    key_pem: bytes | None = None,
+    key_password: bytes | None = None,
+    crl_pem: bytes | None = None,
+    check_hostname: bool = True,
+) -> ssl.SSLContext:
+    """A client context trusting ``ca_pem`` (the root), presenting our chain when given.
+
+    ``cert_chain_pem`` and ``key_pem`` go together (both or neither). Host names are checked
+    against the server certificate's DNS/IP names unless ``check_hostname`` is false.
+    """
+    if (cert_chain_pem is None) != (key_pem is None):
+        raise CertificateError(
+            "a client certificate needs its private key, and the other way round"
+        )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    _harden(context)
+    context.check_hostname = check_hostname
+    context.verify_mode = ssl.CERT_REQUIRED
+    if cert_chain_pem is not None and key_pem is not None:
+        _load_chain(context, cert_chain_pem, key_pem, key_password)
+    _load_trust(context, ca_pem, crl_pem)
+    return context
+
+
+class RedisTLS:
+    """redis-py connection keyword arguments for mutual TLS, from in-memory PEM.
+
+    redis-py reads ``ssl_certfile`` each time it opens a connection, so the chain and key live in
+    a :class:`MemoryFile` that stays open as long as this object: keep it alive as long as the
+    client and :meth:`close` it afterwards (or use it as a context manager)::
+
+        with RedisTLS(ca_pem=root, cert_chain_pem=bundle, key_pem=key) as tls:
+            client = redis.Redis(host=..., port=..., **tls.kwargs())
+
+    The memory file is reachable only through this process's ``/proc/<pid>/fd``, which the kernel
+    opens to the same processes that may read this process's memory (ptrace access): it exposes
+    nothing the process memory does not already hold.
+    """
+
+    def __init__(
+        self,
+        *,
+        ca_pem: bytes,
+        cert_chain_pem: bytes,
+        key_pem: bytes,
+        key_password: bytes | None = None,
+    ) -> None:
+        chain = _certificates(cert_chain_pem, "certificate chain")
+        material = _pem(chain) + _clear_key_pem(_private_key(key_pem, key_password))
+        self._ca = _pem(_certificates(ca_pem, "CA")).decode("ascii")
+        self._file = MemoryFile(material, name="securebot-redis-tls")
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``redis.Redis`` / ``redis.asyncio.Redis`` (and pools)."""
+        return {
+            "ssl": True,
+            "ssl_ca_data": self._ca,
+            "ssl_certfile": self._file.path,
+            "ssl_cert_reqs": "required",
+            "ssl_check_hostname": True,
+            "ssl_min_version": ssl.TLSVersion.TLSv1_2,
+        }
+
+    def close(self) -> None:
+        """Release the in-memory key file; clients created from :meth:`kwargs` stop reconnecting."""
+        self._file.close()
+
+    def __enter__(self) -> RedisTLS:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"RedisTLS({'closed' if self._file.closed else 'open'})"
+
+
+# --- internals -----------------------------------------------------------------------------
+
+
+def _harden(context: ssl.SSLContext) -> None:
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_NO_RENEGOTIATION
+    context.verify_flags |= ssl.VERIFY_X509_STRICT
+    context.verify_flags &= ~ssl.VERIFY_X509_PARTIAL_CHAIN
+
+
+def _load_chain(
+    context: ssl.SSLContext, chain_pem: bytes, key_pem: bytes, password: bytes | None
+) -> None:
+    chain = _certificates(chain_pem, "certificate chain")
+    material = _pem(chain) + _clear_key_pem(_private_key(key_pem, password))
+    with MemoryFile(material) as file:
+        try:
+            context.load_cert_chain(file.path)
+        except ssl.SSLError as exc:
+            raise CertificateError(
+                f"the certificate chain and key could not be loaded ({exc.reason or exc}); "
+                "check that the key belongs to the first certificate"
+            ) from None
+
+
+def _load_trust(context: ssl.SSLContext, ca_pem: bytes, crl_pem: bytes | None) -> None:
+    anchors = _certificates(ca_pem, "CA")
+    try:
+        context.load_verify_locations(cadata=_pem(anchors).decode("ascii"))
+    except ssl.SSLError as exc:
+        raise CertificateError(f"the CA certificate could not be loaded ({exc.reason})") from None
+    if crl_pem is None:
+        return
+    try:
+        crl = x509.load_pem_x509_crl(crl_pem)
+    except ValueError:
+        raise CertificateError("not a PEM CRL (expected -----BEGIN X509 CRL-----)") from None
+    with MemoryFile(crl.public_bytes(serialization.Encoding.PEM), name="securebot-crl") as file:
+        try:
+            context.load_verify_locations(cafile=file.path)
+        except ssl.SSLError as exc:
+            raise CertificateError(f"the CRL could not be loaded ({exc.reason})") from None
+    context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+
+
+def _certificates(pem: bytes, what: str) -> list[x509.Certificate]:
+    try:
+        found = x509.load_pem_x509_certificates(pem)
+    except (ValueError, TypeError):
+        found = []
+    if not found:
+        raise CertificateError(f"the {what} is not PEM (expected -----BEGIN CERTIFICATE-----)")
+    return found
+
+
+def _private_key(pem: bytes, password: bytes | None) -> Any:
+    try:
+        return serialization.load_pem_private_key(pem, password=password)
+    except TypeError:
+        if password is None:
+            raise CertificateError("the TLS private key is encrypted: give its password") from None
+        raise CertificateError(
+            "the TLS private key is not encrypted but a password was given"
+        ) from None
+    except ValueError:
+        if password is not None:
+            raise CertificateError("wrong password for the TLS private key") from None
+        raise CertificateError("the TLS private key is not a readable PEM key") from None
+
+
+def _clear_key_pem(key: Any) -> bytes:
+    pem: bytes = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return pem
+
+
+def _pem(certificates: list[x509.Certificate]) -> bytes:
+    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificates)
+
+
+def _seal(fd: int) -> None:
+    seals = 0
+    for name in _SEALS:
+        seals |= getattr(fcntl, name, 0)
+    add = getattr(fcntl, "F_ADD_SEALS", None)
+    if add is not None and seals:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, add, seals)
