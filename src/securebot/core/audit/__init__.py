@@ -21,7 +21,7 @@ from securebot.core.audit.recorder import (
     outcome_of,
 )
 from securebot.core.audit.redaction import REDACTED, command_arguments, context_arguments
-from securebot.core.audit.sealing import FieldSealer, PlainSealer
+from securebot.core.audit.sealing import CipherSealer, FieldSealer, PlainSealer
 from securebot.core.audit.store import AuditStore, MemoryAuditStore, StoredEntry
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "AuditLog",
     "AuditStore",
     "Auditor",
+    "CipherSealer",
     "EventKind",
     "FieldSealer",
     "MemoryAuditStore",

@@ -2,17 +2,20 @@
 
 :class:`FieldSealer` is what the audit log needs from the crypto layer: seal a value bound to a
 context string (chain, position and field), and open it again. :class:`PlainSealer` keeps values
-readable (development, tests); production passes a sealer backed by
+readable (development, tests); production passes a :class:`CipherSealer` backed by
 :mod:`securebot.crypto`'s field cipher.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 from securebot.core.audit.model import SENSITIVE_FIELDS, AuditEvent
+from securebot.crypto import FieldCipher, FieldContext
 from securebot.errors import DecryptionError
 
 
@@ -36,6 +39,40 @@ class PlainSealer:
     def open(self, sealed: str, *, context: str) -> bytes:
         """Return the text as is."""
         return sealed.encode()
+
+
+class CipherSealer:
+    """A :class:`FieldSealer` on a :class:`~securebot.crypto.FieldCipher` (use purpose ``audit``).
+
+    Sealed text is the base64url (unpadded) field envelope; ``context`` is bound as associated
+    data (``FieldContext("audit", "sealed", context)``), so a value moved to another entry or
+    field does not open.
+    """
+
+    __slots__ = ("_cipher",)
+
+    def __init__(self, cipher: FieldCipher) -> None:
+        self._cipher = cipher
+
+    def __repr__(self) -> str:
+        return f"CipherSealer({self._cipher!r})"
+
+    def seal(self, plaintext: bytes, *, context: str) -> str:
+        """Encrypt ``plaintext`` bound to ``context``; base64url text."""
+        blob = self._cipher.encrypt(bytes(plaintext), FieldContext("audit", "sealed", context))
+        return base64.urlsafe_b64encode(blob).rstrip(b"=").decode("ascii")
+
+    def open(self, sealed: str, *, context: str) -> bytes:
+        """Decrypt text from :meth:`seal`; :class:`DecryptionError` if bad or misplaced."""
+        try:
+            text = sealed.encode("ascii")
+            blob = base64.urlsafe_b64decode(text + b"=" * (-len(text) % 4))
+        except (UnicodeEncodeError, binascii.Error, ValueError, AttributeError):
+            raise DecryptionError("sealed audit field is not base64url text") from None
+        value = self._cipher.decrypt(blob, FieldContext("audit", "sealed", context))
+        if not isinstance(value, bytes):
+            raise DecryptionError("sealed audit field does not hold bytes")
+        return value
 
 
 def _context(chain: str, seq: int, field: str) -> str:
