@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from securebot import __version__
+from securebot.cli.audit_cmd import audit_group
 from securebot.cli.config_cmd import config_group
 from securebot.cli.plugins_cmd import plugins_group
 from securebot.cli.run_cmd import run_command
@@ -37,6 +38,7 @@ def cli() -> None:
 cli.add_command(run_command)
 cli.add_command(plugins_group)
 cli.add_command(config_group)
+cli.add_command(audit_group)
 
 
 def main() -> None:
