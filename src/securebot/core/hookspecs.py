@@ -17,7 +17,7 @@ functions, and the plugin manager refuses a coroutine function for them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from securebot.core.markers import async_hook, hookspec
@@ -138,6 +138,20 @@ def securebot_permission_rules(request: AccessRequest) -> Verdict | None:
     fast: it runs on every command.
 
     :param request: who wants to run which command, where.
+    """
+
+
+# --- registrations -------------------------------------------------------------------------
+
+
+@hookspec
+def securebot_register_export_formats() -> Iterable[Any] | None:
+    """Return the export formats this plugin adds, as ``securebot.exports.ExportFormat`` values.
+
+    Called once when an export service is built. Each format has a unique name (``csv``,
+    ``jsonl``, ``html`` and ``txt`` are built in); a name registered twice stops the start with
+    :class:`~securebot.errors.DuplicateRegistrationError`. Renderers must be pure functions that
+    return bytes and never write files: they run in a worker thread, inside the encrypted export.
     """
 
 
