@@ -131,7 +131,7 @@ class Backend(Protocol):
     async def get(self, collection: str, scope: str, key: str, *, now: float) -> Document | None:
         """The live document, or ``None`` (absent or expired)."""
 
-    async def put(self, doc: Document, *, expect: int | None = None) -> int:
+    async def put(self, doc: Document, *, now: float, expect: int | None = None) -> int:
         """Insert or replace ``doc``; return its new revision.
 
         :param expect: ``None`` unconditional; ``0`` only if absent (an expired document counts
@@ -139,15 +139,15 @@ class Backend(Protocol):
         :raises ConflictError: the condition does not hold; nothing was written.
         """
 
-    async def put_many(self, docs: Sequence[Document]) -> list[int]:
+    async def put_many(self, docs: Sequence[Document], *, now: float) -> list[int]:
         """Unconditionally write all ``docs`` in one transaction where the backend has them."""
 
     async def delete(
-        self, collection: str, scope: str, key: str, *, expect: int | None = None
+        self, collection: str, scope: str, key: str, *, now: float, expect: int | None = None
     ) -> bool:
         """Delete a document; return whether a live one existed.
 
-        :raises ConflictError: ``expect`` is given and is not the current revision.
+        :raises ConflictError: ``expect`` is given and is not the live revision.
         """
 
     async def find(self, query: Query, *, now: float) -> Page:
@@ -198,7 +198,7 @@ class Backend(Protocol):
 
     # --- data rights --------------------------------------------------------------------------
 
-    async def owned_by(self, user_id: int) -> list[Document]:
+    async def owned_by(self, user_id: int, *, now: float) -> list[Document]:
         """Every live document listing ``user_id`` among its owners."""
 
     async def delete_owned_by(self, user_id: int) -> int:

@@ -181,7 +181,7 @@ class Store:
         """
         spec, scope, key = self._identity(record)
         doc = self.codec.encode(spec, record, scope, key, self._expiry(spec, ttl))
-        revision = await self.backend.put(doc, expect=expect)
+        revision = await self.backend.put(doc, now=self.clock(), expect=expect)
         if self._listeners:
             self._notify(Change("put", spec.collection, scope, key))
         return revision
@@ -194,7 +194,7 @@ class Store:
             docs.append(self.codec.encode(spec, record, scope, key, self._expiry(spec, None)))
         if not docs:
             return 0
-        await self.backend.put_many(docs)
+        await self.backend.put_many(docs, now=self.clock())
         if self._listeners:
             for doc in docs:
                 self._notify(Change("put", doc.collection, doc.scope, doc.key))
@@ -242,7 +242,7 @@ class Store:
         """Delete a record; return whether it existed. ``expect``: compare-and-set revision."""
         spec = spec_of(cls)
         sc, k = self._scope(spec, scope), key_of(spec, key)
-        existed = await self.backend.delete(spec.collection, sc, k, expect=expect)
+        existed = await self.backend.delete(spec.collection, sc, k, now=self.clock(), expect=expect)
         if existed and self._listeners:
             self._notify(Change("delete", spec.collection, sc, k))
         return existed
@@ -363,7 +363,7 @@ class Store:
                         continue
                     new = self.codec.encode(spec, record, doc.scope, doc.key, doc.expires_at)
                     try:
-                        await self.backend.put(new, expect=doc.revision)
+                        await self.backend.put(new, now=self.clock(), expect=doc.revision)
                     except ConflictError:
                         continue  # written meanwhile by current code: already upgraded
                     count += 1
@@ -387,7 +387,7 @@ class Store:
         """
         records: dict[str, list[dict[str, Any]]] = {}
         unreadable: list[str] = []
-        for doc in await self.backend.owned_by(user_id):
+        for doc in await self.backend.owned_by(user_id, now=self.clock()):
             try:
                 fields = self._plain(doc)
             except CorruptRecordError as exc:
