@@ -14,6 +14,7 @@ import click
 from securebot import __version__
 from securebot.cli.audit_cmd import audit_group
 from securebot.cli.config_cmd import config_group
+from securebot.cli.pki_cmd import pki_group
 from securebot.cli.plugins_cmd import plugins_group
 from securebot.cli.run_cmd import run_command
 from securebot.errors import SecurebotError
@@ -39,6 +40,7 @@ cli.add_command(run_command)
 cli.add_command(plugins_group)
 cli.add_command(config_group)
 cli.add_command(audit_group)
+cli.add_command(pki_group)
 
 
 def main() -> None:
