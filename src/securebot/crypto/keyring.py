@@ -142,7 +142,10 @@ class Keyring:
         rotate_after: int = ROTATE_AFTER_ENCRYPTIONS,
         refuse_after: int = REFUSE_AFTER_ENCRYPTIONS,
         version: int = 1,
+        ident: str | None = None,
     ) -> None:
+        #: A random, non-secret name of this keyring (bound into its sealing context).
+        self.ident = ident or secrets.token_hex(8)
         self._clock = clock
         self.max_age = max_age
         self.rotate_after = rotate_after
@@ -209,8 +212,8 @@ class Keyring:
     def __repr__(self) -> str:
         purposes = ", ".join(sorted(self._primary))
         return (
-            f"<Keyring v{self.version}: {len(self._keys)} keys, primary for [{purposes}], "
-            f"{len(self._guilds)} guild keys>"
+            f"<Keyring {self.ident} v{self.version}: {len(self._keys)} keys,"
+            f" primary for [{purposes}], {len(self._guilds)} guild keys>"
         )
 
     __str__ = __repr__
@@ -439,6 +442,7 @@ class Keyring:
 
     def _dump(self) -> dict[str, Any]:
         return {
+            "id": self.ident,
             "version": self.version,
             "max_age_s": int(self.max_age.total_seconds()),
             "rotate_after": self.rotate_after,
@@ -500,6 +504,7 @@ class Keyring:
                 rotate_after=int(data["rotate_after"]),
                 refuse_after=int(data["refuse_after"]),
                 version=int(data["version"]),
+                ident=str(data["id"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise KeyringError(f"keyring contents are malformed ({type(exc).__name__})") from None
