@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from securebot.errors import ConfigError
 from securebot.testing.scenario_file import (
     DEMO_SCENARIO,
-    ScenarioError,
+    ScenarioFileError,
     demo_scenario,
     load_scenario,
     parse_scenario,
@@ -95,7 +95,7 @@ def test_load_from_file_and_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "s.toml"
     path.write_text(GOOD)
     assert load_scenario(path).guilds[0].name == "Lab"
-    with pytest.raises(ScenarioError, match=r"nope.toml: scenario file not found"):
+    with pytest.raises(ScenarioFileError, match=r"nope.toml: scenario file not found"):
         load_scenario(tmp_path / "nope.toml")
 
 
@@ -169,7 +169,7 @@ def test_load_from_file_and_missing_file(tmp_path: Path) -> None:
 def test_bad_files_give_one_clear_line(change: tuple[str, str], expected: str) -> None:
     old, new = change
     assert old in GOOD
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(ScenarioFileError) as info:
         parse_scenario(GOOD.replace(old, new, 1), source="s.toml")
     message = str(info.value)
     assert message.startswith(expected)
@@ -177,7 +177,7 @@ def test_bad_files_give_one_clear_line(change: tuple[str, str], expected: str) -
 
 
 def test_a_scenario_needs_a_bot() -> None:
-    with pytest.raises(ScenarioError, match=r"^x.toml: declare at least one \[\[bot\]\]"):
+    with pytest.raises(ScenarioFileError, match=r"^x.toml: declare at least one \[\[bot\]\]"):
         parse_scenario('[[user]]\nname = "ada"\n', source="x.toml")
 
 
@@ -228,7 +228,7 @@ def test_any_document_parses_or_gives_one_error_line(document: dict[str, Any]) -
         return
     try:
         scenario = parse_scenario(text, source="fuzz.toml")
-    except ScenarioError as exc:
+    except ScenarioFileError as exc:
         message = str(exc)
     else:
         assert scenario.bots  # a valid scenario always has a bot that can log in
@@ -243,7 +243,7 @@ def test_any_document_parses_or_gives_one_error_line(document: dict[str, Any]) -
 def test_any_text_parses_or_gives_one_error(text: str) -> None:
     try:
         parse_scenario(text, source="t.toml")
-    except ScenarioError as exc:
+    except ScenarioFileError as exc:
         message = str(exc)
     else:
         return

@@ -14,6 +14,9 @@ import click
 from securebot import __version__
 from securebot.cli.audit_cmd import audit_group
 from securebot.cli.config_cmd import config_group
+from securebot.cli.keys_cmd import keys_group
+from securebot.cli.console_cmd import console_command
+from securebot.cli.emulator_cmd import emulator_group
 from securebot.cli.pki_cmd import pki_group
 from securebot.cli.plugins_cmd import plugins_group
 from securebot.cli.run_cmd import run_command
@@ -39,8 +42,11 @@ def cli() -> None:
 cli.add_command(run_command)
 cli.add_command(plugins_group)
 cli.add_command(config_group)
+cli.add_command(console_command)
+cli.add_command(emulator_group)
 cli.add_command(audit_group)
 cli.add_command(pki_group)
+cli.add_command(keys_group)
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 import discord
+import yarl
 from discord import app_commands
 from discord.ext import commands
 
@@ -126,6 +127,20 @@ class Bot(commands.AutoShardedBot):
             await self.add_cog(plugin)
         self.audit_log.start()
         self.scheduler.start()
+
+    async def login(self, token: str) -> None:
+        """Log in; with ``bot.api_base_url`` set, to that Discord (e.g. a local emulator).
+
+        discord.py reads its URLs from two class attributes, so the setting applies to the whole
+        process: ``Route.BASE`` for REST, then the gateway URL the server announces.
+        """
+        base = self.config.bot.api_base_url
+        if base:
+            discord.http.Route.BASE = base.rstrip("/") + "/api/v10"
+        await super().login(token)
+        if base:
+            _, url, _ = await self.http.get_bot_gateway()
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
 
     async def close(self) -> None:
         """Let plugins release what they hold, flush the audit log, then disconnect."""

@@ -18,18 +18,49 @@ The console talks to the emulator through a :class:`ConsoleLink`: in the same pr
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import re
+import signal
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+import urllib.parse
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol, TextIO, cast
+
+import aiohttp
+import attrs
+from aiohttp import web
+
+from securebot.core.config import Config
+from securebot.errors import ConfigError, SecurebotError
+from securebot.testing.scenario_file import Scenario, seed
 
 __all__ = [
+    "CONTROL_PATH",
+    "DIRECTIVES",
+    "Activity",
+    "ChatOptions",
+    "Console",
+    "ConsoleChoiceError",
+    "ConsoleLink",
+    "ConsoleLinkError",
+    "HttpLink",
+    "LocalLink",
+    "Where",
+    "author_label",
+    "chat_local",
+    "chat_remote",
+    "control_app",
     "render_attachment",
     "render_components",
     "render_embed",
     "render_message",
     "render_reactions",
     "sanitize",
+    "serve_emulator",
+    "start_emulator",
+    "stop_emulator",
 ]
 
 #: Discord channel types the console shows as places to talk.
@@ -252,3 +283,1050 @@ def render_message(
         extra.append("(only you can see this)")
     lines.extend("  " + line for line in extra)
     return "\n".join(lines)
+
+
+# --- the console -------------------------------------------------------------------------------
+
+
+class ConsoleLink(Protocol):
+    """How the console reaches an emulator: in-process or over HTTP. JSON-shaped values only.
+
+    ``directory()`` returns ``{"guilds": [{"id", "name", "channels": [{"id", "name", "type",
+    "parent_id"}], "members": [{"id", "name", "bot"}]}], "users": [{"id", "name", "bot"}]}``
+    (ids as strings, like Discord). ``activity(cursor)`` returns what bots did after ``cursor``
+    as ``{"kind": "message" | "edit" | "delete" | "reaction" | "action", "channel_id",
+    "guild_id", "message", "text"}`` items, and the cursor to pass next time.
+    """
+
+    async def directory(self) -> dict[str, Any]:
+        """Guilds with their channels and members, and every account."""
+        ...
+
+    async def cursor(self) -> int:
+        """The current end of the activity log."""
+        ...
+
+    async def activity(self, cursor: int) -> tuple[list[dict[str, Any]], int]:
+        """What bots did after ``cursor``, and the new cursor."""
+        ...
+
+    async def send(self, *, user_id: int, channel_id: int, content: str) -> dict[str, Any]:
+        """Post ``content`` as ``user_id`` in ``channel_id``; the created message JSON."""
+        ...
+
+    async def open_dm(self, *, user_id: int, bot_id: int) -> int:
+        """The id of the DM channel between a user and a bot."""
+        ...
+
+    async def react(self, *, user_id: int, channel_id: int, message_id: int, emoji: str) -> None:
+        """Add ``emoji`` to a message as ``user_id``."""
+        ...
+
+    async def click(
+        self, *, user_id: int, channel_id: int, message_id: int, custom_id: str
+    ) -> None:
+        """Click the component ``custom_id`` of a message as ``user_id``."""
+        ...
+
+
+@attrs.define
+class Where:
+    """Where the console speaks, and as whom."""
+
+    user_id: int
+    user_name: str
+    channel_id: int
+    label: str
+    guild_id: int | None = None
+
+
+class ConsoleChoiceError(ConfigError):
+    """A guild, channel or user named on the command line (or by a directive) does not exist."""
+
+
+def _by_name(items: Sequence[Mapping[str, Any]], name: str, what: str) -> Mapping[str, Any]:
+    for item in items:
+        if item.get("name") == name or str(item.get("id")) == name:
+            return item
+    lowered = [i for i in items if str(i.get("name", "")).lower() == name.lower().lstrip("#@")]
+    if lowered:
+        return lowered[0]
+    known = ", ".join(sanitize(str(i.get("name")), keep_newlines=False) for i in items) or "none"
+    raise ConsoleChoiceError(f"no {what} named {name!r} (known: {known})")
+
+
+#: What the console answers to ``:help``.
+DIRECTIVES = """\
+Type a message and press Enter to send it. Console directives start with ':'
+  :where                 where you are speaking, and as whom
+  :guilds  :channels  :users   list what exists
+  :guild NAME            switch guild (first text channel)
+  :channel NAME          switch channel (#general, or a name)
+  :user NAME             speak as another user
+  :dm [BOT]              talk to a bot in private messages
+  :react EMOJI           react to the bot's last message
+  :click LABEL           click a button of the bot's last message
+  :wait SECONDS          in scripts: show what the bot does in the next SECONDS
+  :quit                  leave (Ctrl-D works too)
+Lines starting with '#' in a script are comments."""
+
+
+class Console:
+    """A terminal chat client on a :class:`ConsoleLink`.
+
+    ``out`` receives finished lines (``print`` by default). ``reply_timeout`` is how long the
+    console waits for a first reaction of the bot after each scripted message; ``settle`` how
+    long it keeps listening after the bot's last action.
+    """
+
+    def __init__(
+        self,
+        link: ConsoleLink,
+        *,
+        out: Callable[[str], None] = print,
+        reply_timeout: float = 5.0,
+        settle: float = 0.3,
+        poll_interval: float = 0.02,
+    ) -> None:
+        """A console on ``link``; call :meth:`choose` before talking."""
+        self.link = link
+        self.out = out
+        self.reply_timeout = reply_timeout
+        self.settle = settle
+        self.poll_interval = poll_interval
+        self.where: Where | None = None
+        self._directory: dict[str, Any] = {}
+        self._cursor = 0
+        self._last_bot_message: dict[str, Any] | None = None
+        self._names: dict[tuple[str, int], str] = {}
+        self._channel_labels: dict[int, str] = {}
+
+    # --- places ----------------------------------------------------------------------------
+
+    async def refresh(self) -> dict[str, Any]:
+        """Read the emulator's guilds, channels and accounts again."""
+        self._directory = await self.link.directory()
+        names: dict[tuple[str, int], str] = {}
+        labels: dict[int, str] = {}
+        for user in self._directory.get("users", []):
+            names["user", int(user["id"])] = str(user["name"])
+        for guild in self._directory.get("guilds", []):
+            for channel in guild.get("channels", []):
+                names["channel", int(channel["id"])] = str(channel["name"])
+                labels[int(channel["id"])] = f"#{channel['name']}"
+            for role in guild.get("roles", []):
+                names["role", int(role["id"])] = str(role["name"])
+        self._names = names
+        self._channel_labels = labels
+        return self._directory
+
+    def lookup(self, kind: str, ident: int) -> str | None:
+        """Display name of a user, role or channel mention (for :func:`render_message`)."""
+        return self._names.get((kind, ident))
+
+    async def choose(
+        self,
+        *,
+        guild: str | None = None,
+        channel: str | None = None,
+        user: str | None = None,
+    ) -> Where:
+        """Pick where to speak: a guild (default: the first), one of its text channels (default:
+        ``general``, else the first), and a member who is not a bot (default: ``demo``, else the
+        last member)."""
+        directory = await self.refresh()
+        guilds = directory.get("guilds", [])
+        if not guilds:
+            raise ConsoleChoiceError("the emulator has no guild: seed one with a scenario file")
+        chosen_guild = _by_name(guilds, guild, "guild") if guild else guilds[0]
+        texts = [c for c in chosen_guild.get("channels", []) if c.get("type") in _TEXT_TYPES]
+        if not texts:
+            raise ConsoleChoiceError(f"guild {chosen_guild['name']!r} has no text channel")
+        if channel:
+            chosen_channel = _by_name(texts, channel.lstrip("#"), "text channel")
+        else:
+            general = [c for c in texts if c.get("name") == "general"]
+            chosen_channel = (general or texts)[0]
+        humans = [m for m in chosen_guild.get("members", []) if not m.get("bot")]
+        if user:
+            chosen_user = _by_name(humans, user.lstrip("@"), "user in this guild")
+        elif humans:
+            demo = [m for m in humans if m.get("name") == "demo"]
+            chosen_user = (demo or humans[-1:])[0]
+        else:
+            raise ConsoleChoiceError(f"guild {chosen_guild['name']!r} has no human member")
+        self.where = Where(
+            user_id=int(chosen_user["id"]),
+            user_name=str(chosen_user["name"]),
+            channel_id=int(chosen_channel["id"]),
+            label=f"#{chosen_channel['name']}",
+            guild_id=int(chosen_guild["id"]),
+        )
+        self._cursor = await self.link.cursor()
+        return self.where
+
+    def _guild(self) -> Mapping[str, Any]:
+        assert self.where is not None
+        for guild in self._directory.get("guilds", []):
+            if int(guild["id"]) == self.where.guild_id:
+                return cast(Mapping[str, Any], guild)
+        return cast(Mapping[str, Any], self._directory.get("guilds", [{}])[0])
+
+    def where_line(self) -> str:
+        """``as demo in #general (Giselle Demo)``."""
+        if self.where is None:
+            return "nowhere yet"
+        guild = self._guild().get("name", "?") if self.where.guild_id else "private messages"
+        return sanitize(
+            f"as {self.where.user_name} in {self.where.label} ({guild})", keep_newlines=False
+        )
+
+    # --- talking ---------------------------------------------------------------------------
+
+    def show(self, item: Mapping[str, Any]) -> None:
+        """Print one activity item."""
+        kind = item.get("kind")
+        message = item.get("message")
+        channel_id = int(item.get("channel_id") or 0)
+        where = self._channel_labels.get(channel_id, "DM" if not item.get("guild_id") else "?")
+        if kind in {"message", "edit"} and isinstance(message, Mapping):
+            author = message.get("author")
+            if isinstance(author, Mapping) and author.get("bot"):
+                self._last_bot_message = dict(message)
+            self.out(render_message(message, where=where, names=self.lookup, edited=kind == "edit"))
+        else:
+            self.out(f"[{sanitize(where, keep_newlines=False)}] * {sanitize(item.get('text', ''))}")
+
+    async def pump(self) -> int:
+        """Print what happened since the last call; how many items were shown."""
+        items, self._cursor = await self.link.activity(self._cursor)
+        for item in items:
+            self.show(item)
+        return len(items)
+
+    async def settle_output(self, *, within: float | None = None) -> bool:
+        """Wait for the bot's first action (up to ``within`` seconds), then print everything
+        until it has been quiet for :attr:`settle` seconds. Whether the bot did anything."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (self.reply_timeout if within is None else within)
+        seen = False
+        last = loop.time()
+        while True:
+            if await self.pump():
+                seen = True
+                last = loop.time()
+            now = loop.time()
+            if seen and now - last >= self.settle:
+                return True
+            if not seen and now >= deadline:
+                return False
+            await asyncio.sleep(self.poll_interval)
+
+    async def say(self, content: str) -> dict[str, Any]:
+        """Send ``content`` where the console is; the created message."""
+        if self.where is None:
+            await self.choose()
+        assert self.where is not None
+        return await self.link.send(
+            user_id=self.where.user_id, channel_id=self.where.channel_id, content=content
+        )
+
+    async def directive(self, line: str) -> bool:
+        """Run a ``:directive``; ``False`` when it asks to quit."""
+        name, _, argument = line[1:].strip().partition(" ")
+        argument = argument.strip()
+        if name in {"quit", "q", "exit"}:
+            return False
+        if name == "help":
+            self.out(DIRECTIVES)
+        elif name == "where":
+            self.out(self.where_line())
+        elif name in {"guild", "channel", "user"}:
+            await self._switch(name, argument)
+        elif name == "guilds":
+            self.out(_listing(self._directory.get("guilds", [])))
+        elif name == "channels":
+            channels = self._guild().get("channels", [])
+            self.out(_listing([c for c in channels if c.get("type") in _TEXT_TYPES], "#"))
+        elif name == "users":
+            self.out(_listing(self._guild().get("members", []), "@"))
+        elif name == "dm":
+            await self._dm(argument)
+        elif name == "react":
+            await self._react(argument)
+        elif name == "click":
+            await self._click(argument)
+        elif name == "wait":
+            await self.settle_output(within=_seconds(argument))
+        else:
+            self.out(f"unknown directive :{sanitize(name, keep_newlines=False)} (try :help)")
+        return True
+
+    async def _switch(self, what: str, name: str) -> None:
+        if not name:
+            self.out(f"usage: :{what} NAME")
+            return
+        assert self.where is not None
+        current_guild = str(self._guild().get("name"))
+        try:
+            if what == "guild":
+                await self.choose(guild=name, user=self.where.user_name)
+            elif what == "channel":
+                await self.choose(guild=current_guild, channel=name, user=self.where.user_name)
+            else:
+                await self.choose(guild=current_guild, channel=self.where.label, user=name)
+        except ConsoleChoiceError as exc:
+            self.out(str(exc))
+            return
+        self.out(f"now {self.where_line()}")
+
+    async def _dm(self, name: str) -> None:
+        assert self.where is not None
+        bots = [u for u in self._directory.get("users", []) if u.get("bot")]
+        try:
+            bot = _by_name(bots, name, "bot") if name else bots[0]
+        except (ConsoleChoiceError, IndexError) as exc:
+            self.out(str(exc) or "no bot to talk to")
+            return
+        channel_id = await self.link.open_dm(user_id=self.where.user_id, bot_id=int(bot["id"]))
+        self.where = Where(
+            user_id=self.where.user_id,
+            user_name=self.where.user_name,
+            channel_id=channel_id,
+            label="DM",
+            guild_id=self.where.guild_id,
+        )
+        self._channel_labels[channel_id] = "DM"
+        self.out(f"now talking to {author_label(bot)} in private messages")
+
+    async def _react(self, emoji: str) -> None:
+        target = self._last_bot_message
+        if target is None or not emoji or self.where is None:
+            self.out("usage: :react EMOJI (reacts to the bot's last message)")
+            return
+        await self.link.react(
+            user_id=self.where.user_id,
+            channel_id=int(target["channel_id"]),
+            message_id=int(target["id"]),
+            emoji=emoji,
+        )
+
+    async def _click(self, label: str) -> None:
+        target = self._last_bot_message
+        if target is None or self.where is None:
+            self.out("no bot message with buttons yet")
+            return
+        buttons = [
+            child
+            for row in _tables(target.get("components"))
+            for child in _tables(row.get("components"))
+            if child.get("type") == 2 and child.get("custom_id")
+        ]
+        chosen = [b for b in buttons if str(b.get("label", "")).lower() == label.lower()]
+        if not chosen:
+            names = ", ".join(f"[{b.get('label', '')}]" for b in buttons) or "none"
+            self.out(f"no button labelled {label!r} (buttons: {sanitize(names)})")
+            return
+        await self.link.click(
+            user_id=self.where.user_id,
+            channel_id=int(target["channel_id"]),
+            message_id=int(target["id"]),
+            custom_id=str(chosen[0]["custom_id"]),
+        )
+
+    # --- modes -----------------------------------------------------------------------------
+
+    async def run_script(self, lines: Iterable[str]) -> int:
+        """Send each line (directives and ``#`` comments aside), printing what the bot did after
+        each; returns 0, or 1 when the script named a guild/channel/user that does not exist."""
+        if self.where is None:
+            await self.choose()
+        for raw in lines:
+            line = raw.rstrip("\r\n")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            if line.startswith(":"):
+                if not await self.directive(line):
+                    break
+                continue
+            self.out(f"{self.where_line().removeprefix('as ')}> {sanitize(line)}")
+            await self.say(line)
+            if not await self.settle_output():
+                self.out("  (no reply)")
+        return 0
+
+    async def interactive(self, read_line: Callable[[str], str] = input) -> int:
+        """Chat until ``:quit`` or end of input; bot activity is printed as it happens."""
+        if self.where is None:
+            await self.choose()
+        self.out(f"securebot console: {self.where_line()}. Type :help for directives.")
+        watcher = asyncio.create_task(self._watch())
+        try:
+            while True:
+                try:
+                    line = await asyncio.to_thread(read_line, "")
+                except EOFError:
+                    break
+                line = line.strip()
+                if not line:
+                    continue
+                if line.startswith(":"):
+                    if not await self.directive(line):
+                        break
+                    continue
+                await self.say(line)
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+        await self.pump()
+        return 0
+
+    async def _watch(self) -> None:
+        while True:
+            await self.pump()
+            await asyncio.sleep(self.poll_interval * 5)
+
+
+_TEXT_TYPES = _TEXT_CHANNEL_TYPES | {1}
+
+
+def _listing(items: Sequence[Mapping[str, Any]], sigil: str = "") -> str:
+    shown = []
+    for item in items:
+        bot = " [bot]" if item.get("bot") else ""
+        shown.append(f"  {sigil}{sanitize(str(item.get('name')), keep_newlines=False)}{bot}")
+    return "\n".join(shown) or "  (none)"
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text) if text else 1.0
+    except ValueError:
+        return 1.0
+    return min(max(value, 0.0), 60.0)
+
+
+# --- what the bot did, from the emulator's call log ------------------------------------------
+
+_SILENT_ROUTES = frozenset(
+    {
+        "POST /channels/{channel_id}/typing",
+        "POST /users/@me/channels",
+        "PUT /applications/{application_id}/commands",
+        "PUT /applications/{application_id}/guilds/{guild_id}/commands",
+    }
+)
+_PHRASES = {
+    "PUT /guilds/{guild_id}/bans/{user_id}": "banned @{user_id}",
+    "DELETE /guilds/{guild_id}/bans/{user_id}": "unbanned @{user_id}",
+    "DELETE /guilds/{guild_id}/members/{user_id}": "kicked @{user_id}",
+    "PATCH /guilds/{guild_id}/members/{user_id}": "updated member @{user_id}",
+    "PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}": "gave @{role_id} to @{user_id}",
+    "DELETE /guilds/{guild_id}/members/{user_id}/roles/{role_id}": (
+        "took @{role_id} from @{user_id}"
+    ),
+    "POST /channels/{channel_id}/messages/bulk-delete": "deleted {count} messages",
+    "DELETE /channels/{channel_id}/messages/{message_id}": "deleted a message",
+    "PUT /channels/{channel_id}/messages/pins/{message_id}": "pinned a message",
+    "DELETE /channels/{channel_id}/messages/pins/{message_id}": "unpinned a message",
+    "PUT /channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me": (
+        "reacted {emoji_name}"
+    ),
+    "POST /guilds/{guild_id}/roles": "created a role",
+    "POST /guilds/{guild_id}/channels": "created a channel",
+    "PATCH /channels/{channel_id}": "edited #{channel_id}",
+    "DELETE /channels/{channel_id}": "deleted a channel",
+}
+_MESSAGE_POSTS = frozenset(
+    {
+        "POST /channels/{channel_id}/messages",
+        "POST /webhooks/{webhook_id}/{webhook_token}",
+    }
+)
+_MESSAGE_EDITS = frozenset(
+    {
+        "PATCH /channels/{channel_id}/messages/{message_id}",
+        "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/@original",
+        "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
+    }
+)
+_CALLBACK = "POST /interactions/{interaction_id}/{interaction_token}/callback"
+
+
+def _path_params(route: str, path: str) -> dict[str, str]:
+    template = route.partition(" ")[2]
+    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
+    found = re.match(f"^{regex}$", path)
+    return {k: urllib.parse.unquote(v) for k, v in found.groupdict().items()} if found else {}
+
+
+class Activity:
+    """Turns an emulator's call log into console activity items (see :class:`ConsoleLink`)."""
+
+    def __init__(self, emulator: Any) -> None:
+        """Read the calls of ``emulator`` (a :class:`securebot.testing.emulator.Emulator`)."""
+        self.emulator = emulator
+
+    def since(self, cursor: int) -> tuple[list[dict[str, Any]], int]:
+        """Items for the bot calls after ``cursor``, and the new cursor."""
+        calls = self.emulator.calls
+        end = len(calls)
+        items = []
+        for call in calls[max(cursor, 0) : end]:
+            if call.bot_id is None or call.method == "GET" or call.route in _SILENT_ROUTES:
+                continue
+            item = self.describe(call)
+            if item is not None:
+                items.append(item)
+        return items, end
+
+    def _channel_item(self, kind: str, channel_id: Any, **fields: Any) -> dict[str, Any]:
+        world = self.emulator.world
+        try:
+            channel = world.channels.get(int(channel_id))
+        except (TypeError, ValueError):
+            channel = None
+        guild_id = getattr(channel, "guild_id", None)
+        return {
+            "kind": kind,
+            "channel_id": str(channel_id or ""),
+            "guild_id": str(guild_id) if guild_id else None,
+            **fields,
+        }
+
+    def describe(self, call: Any) -> dict[str, Any] | None:
+        """One call as an activity item (``None`` for calls a user would not notice)."""
+        params = _path_params(call.route, call.path)
+        response = call.response if isinstance(call.response, Mapping) else {}
+        if call.status >= 400:
+            code = response.get("code", call.status)
+            text = f"Discord refused {call.method} {call.route.partition(' ')[2]}: {code} "
+            text += str(response.get("message", ""))
+            return self._channel_item("action", params.get("channel_id"), text=text)
+        if call.route in _MESSAGE_POSTS and response.get("id"):
+            return self._channel_item("message", response.get("channel_id"), message=response)
+        if call.route in _MESSAGE_EDITS and response.get("id"):
+            return self._channel_item("edit", response.get("channel_id"), message=response)
+        if call.route == _CALLBACK:
+            return self._callback(call, params)
+        phrase = _PHRASES.get(call.route)
+        if phrase is None:
+            text = f"{call.method} {call.route.partition(' ')[2]}"
+        else:
+            body = call.request if isinstance(call.request, Mapping) else {}
+            messages = body.get("messages")
+            count = len(messages) if isinstance(messages, list) else "?"
+            text = phrase.format(count=count, **{k: self._name(k, v) for k, v in params.items()})
+        bot = self.emulator.world.users.get(call.bot_id)
+        who = bot.username if bot is not None else "the bot"
+        return self._channel_item("action", params.get("channel_id"), text=f"{who} {text}")
+
+    def _name(self, key: str, value: str) -> str:
+        world = self.emulator.world
+        try:
+            ident = int(value)
+        except ValueError:
+            return value
+        if key == "user_id" and ident in world.users:
+            return str(world.users[ident].username)
+        if key == "channel_id" and ident in world.channels:
+            return str(world.channels[ident].name or ident)
+        if key == "role_id":
+            for guild in world.guilds.values():
+                if ident in guild.roles:
+                    return str(guild.roles[ident].name)
+        return value
+
+    def _callback(self, call: Any, params: Mapping[str, str]) -> dict[str, Any] | None:
+        body = call.request if isinstance(call.request, Mapping) else {}
+        kind = body.get("type")
+        raw = body.get("data")
+        data: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+        interaction = self.emulator.world.interactions.get(int(params.get("interaction_id", 0)))
+        channel_id = interaction.channel_id if interaction is not None else None
+        bot = self.emulator.world.users.get(call.bot_id)
+        if kind in {4, 7}:
+            message = {
+                "id": "0",
+                "channel_id": str(channel_id),
+                "author": {"id": str(call.bot_id), "username": bot.username, "bot": True}
+                if bot is not None
+                else {"username": "bot", "bot": True},
+                **{k: data[k] for k in ("content", "embeds", "components", "flags") if k in data},
+            }
+            return self._channel_item(
+                "message" if kind == 4 else "edit", channel_id, message=message
+            )
+        if kind == 9:
+            title = data.get("title", "")
+            return self._channel_item("action", channel_id, text=f"opened a form: {title}")
+        return None
+
+
+# --- links ------------------------------------------------------------------------------------
+
+
+class ConsoleLinkError(SecurebotError):
+    """The console could not reach the emulator or the emulator refused an action."""
+
+
+def _directory(world: Any) -> dict[str, Any]:
+    guilds = []
+    for guild in world.guilds.values():
+        channels = sorted(guild.channels.values(), key=lambda c: (c.position, c.id))
+        guilds.append(
+            {
+                "id": str(guild.id),
+                "name": guild.name,
+                "channels": [
+                    {
+                        "id": str(c.id),
+                        "name": c.name,
+                        "type": int(c.type),
+                        "parent_id": str(c.parent_id) if c.parent_id else None,
+                    }
+                    for c in channels
+                    if not c.is_thread()
+                ],
+                "members": [
+                    {
+                        "id": str(uid),
+                        "name": world.users[uid].username,
+                        "bot": world.users[uid].bot,
+                    }
+                    for uid in guild.members
+                    if uid in world.users
+                ],
+                "roles": [
+                    {"id": str(r.id), "name": r.name}
+                    for r in sorted(guild.roles.values(), key=lambda r: -r.position)
+                ],
+            }
+        )
+    users = [{"id": str(u.id), "name": u.username, "bot": u.bot} for u in world.users.values()]
+    return {"guilds": guilds, "users": users}
+
+
+class LocalLink:
+    """A :class:`ConsoleLink` to an emulator running in this process."""
+
+    def __init__(self, emulator: Any) -> None:
+        """Link to ``emulator`` (a started :class:`securebot.testing.emulator.Emulator`)."""
+        self.emulator = emulator
+        self._activity = Activity(emulator)
+
+    async def directory(self) -> dict[str, Any]:
+        """Guilds, channels, members and accounts of the emulator."""
+        return _directory(self.emulator.world)
+
+    async def cursor(self) -> int:
+        """The current end of the call log."""
+        return len(self.emulator.calls)
+
+    async def activity(self, cursor: int) -> tuple[list[dict[str, Any]], int]:
+        """What bots did after ``cursor``."""
+        return self._activity.since(cursor)
+
+    def _channel(self, channel_id: int) -> Any:
+        channel = self.emulator.world.channels.get(channel_id)
+        if channel is None or not channel.is_text():
+            raise ConsoleLinkError(f"no text channel with id {channel_id}")
+        return channel
+
+    def _user(self, user_id: int) -> Any:
+        user = self.emulator.world.users.get(user_id)
+        if user is None:
+            raise ConsoleLinkError(f"no user with id {user_id}")
+        return user
+
+    async def send(self, *, user_id: int, channel_id: int, content: str) -> dict[str, Any]:
+        """Post ``content`` as a user (MESSAGE_CREATE reaches the bots)."""
+        user = self._user(user_id)
+        channel = self._channel(channel_id)
+        if not content:
+            raise ConsoleLinkError("a message cannot be empty")
+        with self._refusals():
+            message = self.emulator.send(user, channel, content)
+        return cast(dict[str, Any], self.emulator.actions.message_json(message))
+
+    @contextlib.contextmanager
+    def _refusals(self) -> Iterator[None]:
+        from securebot.testing.emulator.scenario import ScenarioError
+
+        try:
+            yield
+        except ScenarioError as exc:
+            raise ConsoleLinkError(str(exc)) from None
+
+    async def open_dm(self, *, user_id: int, bot_id: int) -> int:
+        """The DM channel between the user and the bot."""
+        self._user(user_id)
+        self._user(bot_id)
+        return int(self.emulator.world.dm_channel(user_id, bot_id).id)
+
+    def _message(self, channel_id: int, message_id: int) -> Any:
+        channel = self._channel(channel_id)
+        message = channel.messages.get(message_id)
+        if message is None or message.deleted:
+            raise ConsoleLinkError(f"no message {message_id} in that channel")
+        return message
+
+    async def react(self, *, user_id: int, channel_id: int, message_id: int, emoji: str) -> None:
+        """React to a message as a user."""
+        user = self._user(user_id)
+        message = self._message(channel_id, message_id)
+        found = _CUSTOM_EMOJI.fullmatch(emoji)
+        if found:
+            emoji = f"{found.group(1)}:{emoji.rsplit(':', 1)[1].rstrip('>')}"
+        with self._refusals():
+            self.emulator.react(user, message, emoji)
+
+    async def click(
+        self, *, user_id: int, channel_id: int, message_id: int, custom_id: str
+    ) -> None:
+        """Click a button as a user (an INTERACTION_CREATE for the message's bot)."""
+        user = self._user(user_id)
+        message = self._message(channel_id, message_id)
+        with self._refusals():
+            self.emulator.click(user, message, custom_id)
+
+
+def control_app(link: LocalLink) -> web.Application:
+    """The console's control API over HTTP (``/_console/v1``): what :class:`HttpLink` calls.
+
+    It lets any caller act as any user, so the emulator only serves it on loopback unless told
+    otherwise (``securebot emulator serve --allow-remote``).
+    """
+    app = web.Application(client_max_size=64 * 1024)
+
+    def reply(body: Any, status: int = 200) -> web.Response:
+        return web.Response(
+            status=status,
+            body=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+
+    async def body(request: web.Request) -> dict[str, Any]:
+        try:
+            data = await request.json()
+        except ValueError:
+            raise ConsoleLinkError("the body must be a JSON object") from None
+        if not isinstance(data, dict):
+            raise ConsoleLinkError("the body must be a JSON object")
+        return data
+
+    def ident(data: Mapping[str, Any], key: str) -> int:
+        value = data.get(key)
+        try:
+            number = int(value) if isinstance(value, str | int) else -1
+        except ValueError:
+            number = -1
+        if not isinstance(value, str | int) or isinstance(value, bool) or number <= 0:
+            raise ConsoleLinkError(f"{key}: expected a snowflake id")
+        return number
+
+    def text(data: Mapping[str, Any], key: str) -> str:
+        value = data.get(key)
+        if not isinstance(value, str):
+            raise ConsoleLinkError(f"{key}: expected a string")
+        return value
+
+    @web.middleware
+    async def errors(request: web.Request, handler: Any) -> web.StreamResponse:
+        try:
+            response: web.StreamResponse = await handler(request)
+        except ConsoleLinkError as exc:
+            return reply({"error": str(exc)}, 400)
+        return response
+
+    async def directory(request: web.Request) -> web.Response:
+        return reply(await link.directory())
+
+    async def activity(request: web.Request) -> web.Response:
+        try:
+            after = int(request.query.get("after", "0"))
+        except ValueError:
+            raise ConsoleLinkError("after: expected an integer") from None
+        items, cursor = await link.activity(after)
+        return reply({"items": items, "cursor": cursor})
+
+    async def cursor(request: web.Request) -> web.Response:
+        return reply({"cursor": await link.cursor()})
+
+    async def messages(request: web.Request) -> web.Response:
+        data = await body(request)
+        message = await link.send(
+            user_id=ident(data, "user_id"),
+            channel_id=ident(data, "channel_id"),
+            content=text(data, "content"),
+        )
+        return reply(message)
+
+    async def dm(request: web.Request) -> web.Response:
+        data = await body(request)
+        channel_id = await link.open_dm(
+            user_id=ident(data, "user_id"), bot_id=ident(data, "bot_id")
+        )
+        return reply({"channel_id": str(channel_id)})
+
+    async def reactions(request: web.Request) -> web.Response:
+        data = await body(request)
+        await link.react(
+            user_id=ident(data, "user_id"),
+            channel_id=ident(data, "channel_id"),
+            message_id=ident(data, "message_id"),
+            emoji=text(data, "emoji"),
+        )
+        return reply({})
+
+    async def clicks(request: web.Request) -> web.Response:
+        data = await body(request)
+        await link.click(
+            user_id=ident(data, "user_id"),
+            channel_id=ident(data, "channel_id"),
+            message_id=ident(data, "message_id"),
+            custom_id=text(data, "custom_id"),
+        )
+        return reply({})
+
+    app.middlewares.append(errors)
+    app.router.add_get("/directory", directory)
+    app.router.add_get("/activity", activity)
+    app.router.add_get("/cursor", cursor)
+    app.router.add_post("/messages", messages)
+    app.router.add_post("/dm", dm)
+    app.router.add_post("/reactions", reactions)
+    app.router.add_post("/clicks", clicks)
+    return app
+
+
+#: Where the control API lives on a standalone emulator.
+CONTROL_PATH = "/_console/v1"
+
+
+class HttpLink:
+    """A :class:`ConsoleLink` to a standalone ``securebot emulator serve`` over HTTP."""
+
+    def __init__(self, base_url: str) -> None:
+        """Link to the emulator at ``base_url`` (``http://127.0.0.1:PORT``)."""
+        if not base_url.startswith(("http://", "https://")):
+            raise ConsoleLinkError(f"--url {base_url}: must start with http:// or https://")
+        self.base_url = base_url.rstrip("/")
+        self._session: aiohttp.ClientSession | None = None
+
+    async def _call(self, method: str, path: str, payload: Any = None) -> Any:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        url = f"{self.base_url}{CONTROL_PATH}{path}"
+        try:
+            async with self._session.request(method, url, json=payload) as response:
+                data = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise ConsoleLinkError(
+                f"cannot reach the emulator's console API at {self.base_url} "
+                f"({exc.__class__.__name__}); is `securebot emulator serve` running there?"
+            ) from None
+        if response.status != 200:
+            error = data.get("error") if isinstance(data, dict) else None
+            raise ConsoleLinkError(f"the emulator refused: {error or response.status}")
+        return data
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def directory(self) -> dict[str, Any]:
+        """Guilds, channels, members and accounts of the emulator."""
+        return cast(dict[str, Any], await self._call("GET", "/directory"))
+
+    async def cursor(self) -> int:
+        """The current end of the emulator's call log."""
+        return int((await self._call("GET", "/cursor"))["cursor"])
+
+    async def activity(self, cursor: int) -> tuple[list[dict[str, Any]], int]:
+        """What bots did after ``cursor``."""
+        data = await self._call("GET", f"/activity?after={int(cursor)}")
+        return list(data["items"]), int(data["cursor"])
+
+    async def send(self, *, user_id: int, channel_id: int, content: str) -> dict[str, Any]:
+        """Post ``content`` as a user."""
+        payload = {"user_id": str(user_id), "channel_id": str(channel_id), "content": content}
+        return cast(dict[str, Any], await self._call("POST", "/messages", payload))
+
+    async def open_dm(self, *, user_id: int, bot_id: int) -> int:
+        """The DM channel between the user and the bot."""
+        data = await self._call("POST", "/dm", {"user_id": str(user_id), "bot_id": str(bot_id)})
+        return int(data["channel_id"])
+
+    async def react(self, *, user_id: int, channel_id: int, message_id: int, emoji: str) -> None:
+        """React to a message as a user."""
+        await self._call(
+            "POST",
+            "/reactions",
+            {
+                "user_id": str(user_id),
+                "channel_id": str(channel_id),
+                "message_id": str(message_id),
+                "emoji": emoji,
+            },
+        )
+
+    async def click(
+        self, *, user_id: int, channel_id: int, message_id: int, custom_id: str
+    ) -> None:
+        """Click a button as a user."""
+        await self._call(
+            "POST",
+            "/clicks",
+            {
+                "user_id": str(user_id),
+                "channel_id": str(channel_id),
+                "message_id": str(message_id),
+                "custom_id": custom_id,
+            },
+        )
+
+
+# --- entry points of the CLI commands ---------------------------------------------------------
+
+
+@attrs.frozen
+class ChatOptions:
+    """What ``securebot console`` / ``giselle demo`` were asked for."""
+
+    script: TextIO | None = None
+    guild: str | None = None
+    channel: str | None = None
+    user: str | None = None
+    reply_timeout: float = 5.0
+
+
+async def _chat(link: ConsoleLink, options: ChatOptions, out: Callable[[str], None]) -> int:
+    console = Console(link, out=out, reply_timeout=options.reply_timeout)
+    await console.choose(guild=options.guild, channel=options.channel, user=options.user)
+    if options.script is not None:
+        return await console.run_script(options.script)
+    return await console.interactive()
+
+
+async def chat_remote(url: str, options: ChatOptions, *, out: Callable[[str], None] = print) -> int:
+    """Attach a console to the standalone emulator at ``url``; the exit status."""
+    link = HttpLink(url)
+    try:
+        return await _chat(link, options, out)
+    finally:
+        await link.close()
+
+
+async def start_emulator(scenario: Scenario, *, host: str = "127.0.0.1", port: int = 0) -> Any:
+    """An emulator seeded with ``scenario``, listening (with the console's control API).
+
+    Returns ``(emulator, seeded, runner)``; stop with :func:`stop_emulator`.
+    """
+    from securebot.testing.emulator.server import Emulator
+
+    emulator = Emulator(host=host, port=port)
+    seeded = seed(emulator.world, scenario)
+    app = emulator.application()
+    app.add_subapp(CONTROL_PATH, control_app(LocalLink(emulator)))
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise ConsoleLinkError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    server = getattr(site, "_server", None)
+    sockets = getattr(server, "sockets", None) or []
+    if sockets:
+        emulator.port = sockets[0].getsockname()[1]
+    emulator.gateway.url = emulator.gateway_url
+    return emulator, seeded, runner
+
+
+async def stop_emulator(emulator: Any, runner: web.AppRunner) -> None:
+    """Close the emulator's websockets and stop listening."""
+    await emulator.stop()
+    await runner.cleanup()
+
+
+async def serve_emulator(
+    scenario: Scenario,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    out: Callable[[str], None] = print,
+) -> None:
+    """Run a seeded emulator until SIGINT/SIGTERM; the first line printed names its URL."""
+    emulator, seeded, runner = await start_emulator(scenario, host=host, port=port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        out(f"securebot emulator listening on {emulator.base_url}")
+        out(f"  scenario: {scenario.source}; guilds: {', '.join(seeded.guilds) or 'none'}")
+        for name, token in seeded.tokens.items():
+            out(f"  bot {name}: token {token} (emulator-only)")
+        out(
+            f"  run a bot against it: SECUREBOT__BOT__API_BASE_URL={emulator.base_url} "
+            "(and SECUREBOT__BOT__TOKEN=env:NAME holding a bot token above)"
+        )
+        out(f"  chat: securebot console --url {emulator.base_url}")
+        await stop.wait()
+    finally:
+        await stop_emulator(emulator, runner)
+
+
+async def chat_local(
+    config: Config,
+    scenario: Scenario,
+    options: ChatOptions,
+    *,
+    out: Callable[[str], None] = print,
+    prepare: Callable[[Any], Awaitable[None]] | None = None,
+) -> int:
+    """Start an emulator seeded with ``scenario``, run the configured bot against it as the
+    scenario's first bot, and chat with it; the exit status.
+
+    ``prepare(bot)`` runs before the bot starts (a composition root wiring storage, keys...).
+    """
+    from securebot.core.app import build_bot
+
+    emulator, seeded, runner = await start_emulator(scenario)
+    bot_spec = scenario.bots[0]
+    config = attrs.evolve(config, bot=attrs.evolve(config.bot, api_base_url=emulator.base_url))
+    bot = build_bot(config, guild_ready_timeout=0.05)
+    if prepare is not None:
+        await prepare(bot)
+    task = asyncio.create_task(bot.start(seeded.tokens[bot_spec.name]))
+    try:
+        await _until_ready(bot, task)
+        return await _chat(LocalLink(emulator), options, out)
+    finally:
+        await bot.close()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        await stop_emulator(emulator, runner)
+
+
+#: Longest wait for a local bot to connect and receive its guilds.
+READY_TIMEOUT = 30.0
+
+
+async def _until_ready(bot: Any, task: asyncio.Task[None]) -> None:
+    timeout = READY_TIMEOUT
+    ready = asyncio.create_task(bot.wait_until_ready())
+    done, _ = await asyncio.wait({ready, task}, timeout=timeout, return_when="FIRST_COMPLETED")
+    if ready in done:
+        return
+    ready.cancel()
+    if task in done:
+        error = task.exception()
+        raise ConsoleLinkError(f"the bot stopped before it was ready: {error!r}") from error
+    raise ConsoleLinkError(f"the bot was not ready after {timeout:g} s")

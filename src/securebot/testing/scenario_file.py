@@ -27,7 +27,7 @@ emulator from one; without a file they use :data:`DEMO_SCENARIO`. Example::
     category = "Chat"                 # name of a category channel of the same guild
 
 Validation happens once, on load: an unknown key, a wrong type, a dangling name or a Discord
-limit exceeded is one :class:`ScenarioError` line naming the place (``guild[1].role[0].name``).
+limit exceeded is one :class:`ScenarioFileError` line naming the place (``guild[1].role[0].name``).
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ import attrs
 import discord
 
 from securebot.errors import ConfigError
+from securebot.testing.emulator.model import ChannelType
+from securebot.testing.emulator.state import World
 
 __all__ = [
     "CHANNEL_TYPES",
@@ -50,11 +52,13 @@ __all__ = [
     "GuildSpec",
     "RoleSpec",
     "Scenario",
-    "ScenarioError",
+    "ScenarioFileError",
+    "Seeded",
     "UserSpec",
     "demo_scenario",
     "load_scenario",
     "parse_scenario",
+    "seed",
 ]
 
 #: Channel type names accepted in scenario files, with their Discord type numbers.
@@ -71,7 +75,7 @@ _MAX_GUILD_CHANNELS = 500
 _MAX_GUILD_ROLES = 250
 
 
-class ScenarioError(ConfigError):
+class ScenarioFileError(ConfigError):
     """A scenario file is invalid; the message names the file and the offending key."""
 
 
@@ -152,7 +156,7 @@ class Scenario:
         for user in self.users:
             if user.name == name:
                 return user
-        raise ScenarioError(f"{self.source}: no user or bot named {name!r}")
+        raise ScenarioFileError(f"{self.source}: no user or bot named {name!r}")
 
 
 # --- parsing -------------------------------------------------------------------------------
@@ -177,7 +181,7 @@ class _Reader:
 
     def fail(self, message: str, key: str | None = None) -> Any:
         place = f"{self.where}.{key}" if key and self.where else (key or self.where)
-        raise ScenarioError(
+        raise ScenarioFileError(
             f"{self.source}: {place}: {message}" if place else f"{self.source}: {message}"
         )
 
@@ -407,11 +411,11 @@ def _unique(values: Sequence[Any], reader: _Reader, key: str, label: str) -> Non
 
 
 def parse_scenario(text: str, *, source: str = "<scenario>") -> Scenario:
-    """Parse and validate scenario TOML; raise :class:`ScenarioError` naming the bad key."""
+    """Parse and validate scenario TOML; raise :class:`ScenarioFileError` naming the bad key."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{source}: invalid TOML: {exc}") from None
+        raise ScenarioFileError(f"{source}: invalid TOML: {exc}") from None
     reader = _Reader(data, "", source, ["user", "bot", "guild"])
     users = [
         _user(item, f"user[{i}]", source, bot=False) for i, item in enumerate(reader.tables("user"))
@@ -422,22 +426,22 @@ def parse_scenario(text: str, *, source: str = "<scenario>") -> Scenario:
     accounts: dict[str, UserSpec] = {}
     for account in (*users, *bots):
         if account.name in accounts:
-            raise ScenarioError(f"{source}: two accounts are named {account.name!r}")
+            raise ScenarioFileError(f"{source}: two accounts are named {account.name!r}")
         accounts[account.name] = account
     if not bots:
-        raise ScenarioError(f"{source}: declare at least one [[bot]] (the bot that logs in)")
+        raise ScenarioFileError(f"{source}: declare at least one [[bot]] (the bot that logs in)")
     if len({bot.token for bot in bots}) != len(bots):
-        raise ScenarioError(f"{source}: two bots have the same token")
+        raise ScenarioFileError(f"{source}: two bots have the same token")
     ids = [a.id for a in accounts.values() if a.id is not None]
     if len(set(ids)) != len(ids):
-        raise ScenarioError(f"{source}: two accounts have the same id")
+        raise ScenarioFileError(f"{source}: two accounts have the same id")
     guilds = tuple(
         _guild(item, f"guild[{i}]", source, accounts)
         for i, item in enumerate(reader.tables("guild"))
     )
     guild_ids = [g.id for g in guilds if g.id is not None]
     if len(set(guild_ids)) != len(guild_ids):
-        raise ScenarioError(f"{source}: two guilds have the same id")
+        raise ScenarioFileError(f"{source}: two guilds have the same id")
     return Scenario(users=(*users, *bots), guilds=guilds, source=source)
 
 
@@ -448,9 +452,9 @@ def load_scenario(path: Path | None = None) -> Scenario:
     try:
         text = path.read_text("utf-8")
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: scenario file not found") from None
+        raise ScenarioFileError(f"{path}: scenario file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read the scenario file: {exc}") from None
+        raise ScenarioFileError(f"{path}: cannot read the scenario file: {exc}") from None
     return parse_scenario(text, source=str(path))
 
 
@@ -532,3 +536,75 @@ category = "Chat"
 def demo_scenario() -> Scenario:
     """The built-in demo scenario, parsed."""
     return parse_scenario(DEMO_SCENARIO, source="<demo scenario>")
+
+
+# --- seeding an emulator -----------------------------------------------------------------------
+
+
+@attrs.frozen
+class Seeded:
+    """What :func:`seed` created: ids by scenario name."""
+
+    #: Account name -> user id (bots included).
+    accounts: Mapping[str, int]
+    #: Guild name -> guild id.
+    guilds: Mapping[str, int]
+    #: Bot name -> token.
+    tokens: Mapping[str, str] = attrs.field(repr=False)
+
+
+def seed(world: World, scenario: Scenario) -> Seeded:
+    """Create the scenario's accounts, guilds, roles, members and channels in ``world``.
+
+    Roles are listed top-down, as Discord's role list shows them: the first role of a guild is
+    the highest. Seed before bots connect (no gateway events are sent).
+    """
+    accounts: dict[str, int] = {}
+    tokens: dict[str, str] = {}
+    for spec in scenario.users:
+        if spec.bot:
+            assert spec.token is not None
+            account = world.add_bot(spec.name, token=spec.token, user_id=spec.id)
+            accounts[spec.name] = account.user.id
+            tokens[spec.name] = account.token
+        else:
+            accounts[spec.name] = world.add_user(spec.name, user_id=spec.id).id
+    guilds: dict[str, int] = {}
+    for guild_spec in scenario.guilds:
+        guild = world.add_guild(guild_spec.name, accounts[guild_spec.owner], guild_id=guild_spec.id)
+        guilds[guild_spec.name] = guild.id
+        if guild_spec.everyone is not None:
+            guild.everyone.permissions = guild_spec.everyone
+        for name in guild_spec.members:
+            if accounts[name] not in guild.members:
+                world.add_member(guild, accounts[name])
+        count = len(guild_spec.roles)
+        for index, role_spec in enumerate(guild_spec.roles):
+            role = world.add_role(
+                guild,
+                role_spec.name,
+                permissions=role_spec.permissions,
+                position=count - index,
+                color=role_spec.color,
+                hoist=role_spec.hoist,
+                mentionable=role_spec.mentionable,
+            )
+            for name in role_spec.members:
+                guild.members[accounts[name]].role_ids.append(role.id)
+        categories: dict[str, int] = {}
+        for channel_spec in guild_spec.channels:
+            fields: dict[str, Any] = {"nsfw": channel_spec.nsfw}
+            if channel_spec.category is not None:
+                fields["parent_id"] = categories[channel_spec.category]
+            if channel_spec.topic is not None:
+                fields["topic"] = channel_spec.topic
+            if channel_spec.slowmode:
+                fields["rate_limit_per_user"] = channel_spec.slowmode
+            channel = world.add_channel(
+                guild, channel_spec.name, ChannelType(channel_spec.type_number), **fields
+            )
+            if channel_spec.type == "category":
+                categories[channel_spec.name] = channel.id
+            elif guild.system_channel_id is None and channel_spec.type == "text":
+                guild.system_channel_id = channel.id
+    return Seeded(accounts=accounts, guilds=guilds, tokens=tokens)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
 from giselle.assembly import GiselleAssembly, load_giselle_config
+from securebot.cli.console_cmd import chat_options
 from securebot.core.app import build_bot
 from securebot.errors import ConfigError, SecurebotError
 
@@ -69,6 +72,52 @@ def run(config_path: Path | None) -> None:
         level=config.logging.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     build_bot(config).run(token, log_handler=None)
+
+
+@cli.command()
+@config_option
+@click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Scenario file for the local Discord (default: the built-in demo guild).",
+)
+@chat_options
+def demo(
+    config_path: Path | None,
+    scenario_path: Path | None,
+    script: TextIO | None,
+    guild: str | None,
+    channel: str | None,
+    user: str | None,
+    wait: float,
+) -> None:
+    """Chat with Giselle in a local Discord: no token, no internet, nothing to set up.
+
+    Starts the emulator with a demo guild, runs Giselle against it (development mode) and opens
+    the console as the member "demo". Type !help; :help lists the console's directives.
+    """
+    from securebot.testing.console import ChatOptions, chat_local
+    from securebot.testing.scenario_file import load_scenario
+
+    assembly = load_giselle_config(config_path)
+    _report_missing(assembly)
+    config = assembly.config
+    if config.bot.environment == "production":
+        raise ConfigError(f"{config.source}: giselle demo runs in development mode only")
+    scenario = load_scenario(scenario_path)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    options = ChatOptions(
+        script=script, guild=guild, channel=channel, user=user, reply_timeout=wait
+    )
+    if script is None:
+        click.echo(
+            f"Giselle demo: a local Discord with the guild(s) "
+            f"{', '.join(g.name for g in scenario.guilds)}; starting Giselle...",
+            err=True,
+        )
+    sys.exit(asyncio.run(chat_local(config, scenario, options)))
 
 
 def main() -> None:
