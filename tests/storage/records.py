@@ -37,11 +37,27 @@ class Note:
     count: int = 0
 
 
-@record("tests.submissions", key=("form", "user_id"), scope="guild_id",
-        retention=dt.timedelta(days=365))
+@record(
+    "tests.submissions", key=("form", "user_id"), scope="guild_id", retention=dt.timedelta(days=365)
+)
 @attrs.frozen
 class Submission:
     guild_id: int
     form: str
     user_id: int = field(owner=True)
     answers: dict[str, str] = field(sensitive=True, factory=dict)
+
+
+def _v1_to_v2(fields: dict[str, object]) -> dict[str, object]:
+    """Version 1 kept ``name``; version 2 splits it into ``display`` and keeps a ``bio``."""
+    fields["display"] = str(fields.pop("name", "")).title()
+    fields.setdefault("bio", "")
+    return fields
+
+
+@record("tests.profiles", key="user_id", version=2, migrations={1: _v1_to_v2})
+@attrs.frozen
+class Profile:
+    user_id: int = field(owner=True)
+    display: str = ""
+    bio: str = field(sensitive=True, default="")
