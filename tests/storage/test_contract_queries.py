@@ -17,7 +17,8 @@ from securebot.errors import ConflictError, StorageError
 async def test_find_by_a_plain_index(store: Store) -> None:
     await store.put_many([case(1, user_id=5), case(2, user_id=6), case(3, user_id=5)])
     page = await store.find(Case, scope=1, user_id=5)
-    assert [c.number for c in page.items] == [1, 3] and page.next is None
+    assert [c.number for c in page.items] == [1, 3]
+    assert page.next is None
 
 
 async def test_find_by_a_sealed_lookup_field(store: Store) -> None:
@@ -68,7 +69,9 @@ async def test_paging_visits_every_record_once(store: Store) -> None:
         if page.next is None:
             break
         after = page.next
-    assert pages == 3 and sorted(seen) == list(range(25)) and len(seen) == 25
+    assert pages == 3
+    assert sorted(seen) == list(range(25))
+    assert len(seen) == 25
     assert [c.number async for c in store.iterate(Case, scope=1)] == seen
 
 
@@ -111,7 +114,8 @@ async def test_a_ttl_overrides_retention_and_rewrites_renew_it(
     assert await store.get(Note, "short") is not None
     clock.advance(2)
     assert await store.get(Note, "short") is None
-    assert await store.purge(Note) == 1 and await store.get(Note, "kept") is not None
+    assert await store.purge(Note) == 1
+    assert await store.get(Note, "kept") is not None
 
 
 async def test_an_expired_record_counts_as_absent_for_create_only(

@@ -34,7 +34,9 @@ async def test_revisions_start_at_one_and_grow_per_write(store: Store) -> None:
     assert await store.put(case(1)) == 1
     assert await store.put(case(1, reason="changed")) == 2
     found = await store.get_versioned(Case, 1, scope=1)
-    assert found is not None and found.revision == 2 and found.record.reason == "changed"
+    assert found is not None
+    assert found.revision == 2
+    assert found.record.reason == "changed"
 
 
 async def test_create_only_refuses_an_existing_record(store: Store) -> None:
@@ -104,7 +106,9 @@ async def test_enums_datetimes_tuples_and_mappings_round_trip(store: Store) -> N
     c = case(2, kind=Kind.BAN, at=at, tags=("x",))
     await store.put(c)
     back = await store.require(Case, 2, scope=1)
-    assert back.kind is Kind.BAN and back.at == at and back.at.utcoffset() == at.utcoffset()
+    assert back.kind is Kind.BAN
+    assert back.at == at
+    assert back.at.utcoffset() == at.utcoffset()
     assert back.tags == ("x",)
 
 
@@ -153,7 +157,8 @@ async def test_update_creates_changes_and_leaves_alone(store: Store) -> None:
     assert (await store.update(Note, "n", bump)).count == 1  # type: ignore[union-attr]
     assert (await store.update(Note, "n", bump)).count == 2  # type: ignore[union-attr]
     same = await store.update(Note, "n", lambda note: None)
-    assert same is not None and same.count == 2
+    assert same is not None
+    assert same.count == 2
 
 
 async def test_concurrent_updates_lose_nothing(store: Store) -> None:
@@ -170,4 +175,5 @@ async def test_bulk_writes(store: Store) -> None:
     for n in (1, 25, 50):
         assert (await store.require(Case, n, scope=1)).reason == f"reason {n}"
     found = await store.get_versioned(Case, 7, scope=1)
-    assert found is not None and found.revision == 1
+    assert found is not None
+    assert found.revision == 1

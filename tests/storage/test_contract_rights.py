@@ -56,7 +56,8 @@ async def test_delete_user_erases_only_that_users_data(store: Store) -> None:
     }
     assert await store.get(Case, 2, scope=1) is not None
     s = store.settings("rights")
-    assert await s.member(1, 8).get("points") == 1 and await s.guild(1).get("prefix") == "?"
+    assert await s.member(1, 8).get("points") == 1
+    assert await s.guild(1).get("prefix") == "?"
 
 
 async def test_export_guild_gives_that_guilds_data(store: Store) -> None:

@@ -27,7 +27,8 @@ async def test_the_backend_only_sees_ciphertext(store: Store) -> None:
     doc = await _raw(store, "tests.cases", "1", "1")
     assert SECRET not in repr(doc)
     assert set(doc.body[SEALED]) == {"reason", "nickname"}
-    assert "reason" not in doc.body and "nickname" not in doc.body
+    assert "reason" not in doc.body
+    assert "nickname" not in doc.body
 
 
 async def test_lookup_tokens_differ_between_guilds(store: Store) -> None:
@@ -55,7 +56,8 @@ async def test_a_corrupt_ciphertext_fails_that_record_only(store: Store) -> None
     assert (await store.require(Case, 1, scope=1)).reason == "reason 1"
     page = await store.find(Case, scope=1)
     assert [c.number for c in page.items] == [1, 3]
-    assert len(page.corrupt) == 1 and "tests.cases/1/2" in str(page.corrupt[0])
+    assert len(page.corrupt) == 1
+    assert "tests.cases/1/2" in str(page.corrupt[0])
 
 
 async def test_garbage_instead_of_a_ciphertext_is_a_clear_error(store: Store) -> None:
@@ -93,7 +95,8 @@ async def test_old_records_are_migrated_on_read_and_by_migrate(store: Store) -> 
     await store.backend.put(old, now=store.clock())
     assert await store.get(Profile, 5) == Profile(user_id=5, display="Ada Lovelace", bio="")
     done = await store.migrate()
-    assert done["tests.profiles"] == 1 and done["tests.cases"] == 0
+    assert done["tests.profiles"] == 1
+    assert done["tests.cases"] == 0
     assert (await _raw(store, "tests.profiles", "global", "5")).schema == 2
     assert (await store.migrate())["tests.profiles"] == 0
     assert await store.backend.get_meta("schema:tests.profiles") == "2"
