@@ -17,6 +17,7 @@ from securebot.cli.config_cmd import config_group
 from securebot.cli.keys_cmd import keys_group
 from securebot.cli.console_cmd import console_command
 from securebot.cli.emulator_cmd import emulator_group
+from securebot.cli.keys_cmd import keys_group
 from securebot.cli.pki_cmd import pki_group
 from securebot.cli.plugins_cmd import plugins_group
 from securebot.cli.run_cmd import run_command
@@ -46,6 +47,7 @@ cli.add_command(console_command)
 cli.add_command(emulator_group)
 cli.add_command(audit_group)
 cli.add_command(pki_group)
+cli.add_command(keys_group)
 cli.add_command(keys_group)
 
 

@@ -1,0 +1,285 @@
+"""``securebot keys``: create, inspect and rotate the sealed keyring.
+
+The keyring lives in one *sealed keyring file* (``--keyring PATH`` or ``$SECUREBOT_KEYRING``): a
+JSON document holding the keyring encrypted under a data key that the key provider wrapped, the
+provider's name and non-secret options, and one canary per purpose. It never holds a plaintext
+key, so it can be backed up like any other file; the key-encryption key stays with the provider
+(an environment variable, AWS KMS, or for development a local key file outside the repository).
+
+Every command opens the file the way the bot does at startup (unwrap, decrypt, check canaries)
+and refuses to go on if anything is off; commands that change the keyring seal it again under a
+fresh data key and replace the file atomically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from securebot.crypto import Keyring, make_provider, open_keyring, seal_keyring
+from securebot.crypto.keyring import PURPOSES
+from securebot.crypto.providers import (
+    DEFAULT_KEK_VARIABLE,
+    ENVIRONMENT_VARIABLE,
+    PROVIDERS,
+    KeyProvider,
+    current_environment,
+)
+from securebot.crypto.sealed import describe_sealed, read_sealed_file, write_sealed_file
+from securebot.errors import KeyringError
+
+#: Environment variable naming the sealed keyring file when ``--keyring`` is not given.
+KEYRING_ENV = "SECUREBOT_KEYRING"
+
+_keyring_option = click.option(
+    "--keyring",
+    "keyring_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar=KEYRING_ENV,
+    required=True,
+    help=f"Sealed keyring file (default: ${KEYRING_ENV}).",
+)
+_environment_option = click.option(
+    "--environment",
+    envvar=ENVIRONMENT_VARIABLE,
+    default=None,
+    help=f"Deployment environment (default: ${ENVIRONMENT_VARIABLE}, else development).",
+)
+_endpoint_option = click.option(
+    "--kms-endpoint-url",
+    default=None,
+    help="Override the KMS endpoint stored in the keyring file (tests, VPC endpoints).",
+)
+
+
+def _key_id(text: str) -> int:
+    try:
+        return int(text, 16) if text.lower().startswith("0x") else int(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a key id (0x1234abcd or decimal)") from None
+
+
+async def _open(
+    path: Path, environment: str | None, endpoint: str | None
+) -> tuple[Keyring, KeyProvider]:
+    data = read_sealed_file(path)
+    header = describe_sealed(data)
+    spec = header.get("provider") or {}
+    options = {str(k): str(v) for k, v in dict(spec.get("options") or {}).items()}
+    if endpoint:
+        options["endpoint_url"] = endpoint
+    provider = make_provider(str(spec.get("name")), options, environment=environment)
+    keyring = await open_keyring(data, provider, environment=environment)
+    return keyring, provider
+
+
+async def _save(path: Path, keyring: Keyring, provider: KeyProvider, env: str | None) -> None:
+    write_sealed_file(path, await seal_keyring(keyring, provider, environment=env))
+
+
+def _change(
+    path: Path, environment: str | None, endpoint: str | None, change: Any
+) -> tuple[Keyring, Any]:
+    async def run() -> tuple[Keyring, Any]:
+        keyring, provider = await _open(path, environment, endpoint)
+        result = change(keyring)
+        await _save(path, keyring, provider, environment)
+        return keyring, result
+
+    return asyncio.run(run())
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """Create, inspect and rotate the sealed keyring (see docs/security.md)."""
+
+
+@keys_group.command("init")
+@_keyring_option
+@_environment_option
+@click.option("--provider", type=click.Choice(PROVIDERS), required=True, help="Key provider.")
+@click.option(
+    "--kek-variable",
+    default=DEFAULT_KEK_VARIABLE,
+    show_default=True,
+    help="env provider: variable holding the base64 key-encryption key.",
+)
+@click.option(
+    "--local-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="local provider: key file (created if missing; default ~/.config/securebot/dev-kek).",
+)
+@click.option("--kms-key-id", default=None, help="aws-kms provider: key ARN or alias.")
+@click.option("--kms-region", default=None, help="aws-kms provider: region.")
+@_endpoint_option
+def init(
+    keyring_path: Path,
+    environment: str | None,
+    provider: str,
+    kek_variable: str,
+    local_key_file: Path | None,
+    kms_key_id: str | None,
+    kms_region: str | None,
+    kms_endpoint_url: str | None,
+) -> None:
+    """Create a new keyring (one primary key per purpose) sealed by PROVIDER."""
+    if keyring_path.exists():
+        raise KeyringError(
+            f"{keyring_path} already exists; refusing to replace a keyring (its keys would be"
+            " lost). Rotate it with: securebot keys rotate"
+        )
+    options: dict[str, str] = {}
+    if provider == "env":
+        options["variable"] = kek_variable
+    elif provider == "local":
+        if local_key_file is not None:
+            options["path"] = str(local_key_file)
+    else:
+        options["key_id"] = kms_key_id or ""
+        if kms_region:
+            options["region"] = kms_region
+        if kms_endpoint_url:
+            options["endpoint_url"] = kms_endpoint_url
+    env = current_environment(environment)
+    key_provider = make_provider(provider, options, environment=env, create=True)
+    keyring = Keyring.generate(PURPOSES)
+    asyncio.run(_save(keyring_path, keyring, key_provider, env))
+    click.echo(f"created keyring {keyring.ident} in {keyring_path}")
+    click.echo(f"  provider: {provider}  environment: {env}")
+    click.echo(f"  purposes: {', '.join(keyring.purposes)}")
+
+
+@keys_group.command("new-kek")
+def new_kek() -> None:
+    """Print a fresh random key-encryption key (base64) for the env provider."""
+    click.echo(base64.b64encode(os.urandom(32)).decode())
+
+
+@keys_group.command("status")
+@_keyring_option
+@_environment_option
+@_endpoint_option
+def status(keyring_path: Path, environment: str | None, kms_endpoint_url: str | None) -> None:
+    """Open the keyring (as the bot would at startup) and list its keys; no key material."""
+    keyring, provider = asyncio.run(_open(keyring_path, environment, kms_endpoint_url))
+    click.echo(f"keyring {keyring.ident} v{keyring.version}: ok (canaries verified)")
+    click.echo(f"  provider: {provider!r}")
+    click.echo(f"  {'purpose':<10} {'key id':<11} {'status':<10} {'created':<11} encryptions")
+    for report in keyring.report():
+        due = "  rotation due" if report.rotation_due else ""
+        click.echo(
+            f"  {report.purpose:<10} {report.key_id:#010x}  {report.status.value:<10}"
+            f" {report.created_at.date().isoformat():<11} {report.encryptions}{due}"
+        )
+    shredded = sum(1 for g in keyring.guilds if (k := keyring.guild_key(g)) and k.destroyed)
+    click.echo(f"  guild data keys: {len(keyring.guilds) - shredded} live, {shredded} shredded")
+
+
+@keys_group.command("rotate")
+@_keyring_option
+@_environment_option
+@_endpoint_option
+@click.option(
+    "--purpose",
+    "purposes",
+    multiple=True,
+    type=click.Choice(PURPOSES),
+    help="Purpose to rotate (repeatable; default: every purpose).",
+)
+@click.option(
+    "--stage",
+    is_flag=True,
+    help="Only add the new keys (not primary): roll the file out everywhere, then promote.",
+)
+def rotate(
+    keyring_path: Path,
+    environment: str | None,
+    kms_endpoint_url: str | None,
+    purposes: tuple[str, ...],
+    stage: bool,
+) -> None:
+    """Add a new key per purpose and make it primary (or only add it with --stage)."""
+
+    def change(keyring: Keyring) -> list[tuple[str, int]]:
+        chosen = purposes or tuple(keyring.purposes)
+        if stage:
+            return [(p, keyring.add_key(p)) for p in chosen]
+        return [(p, keyring.rotate(p)) for p in chosen]
+
+    _, added = _change(keyring_path, environment, kms_endpoint_url, change)
+    verb = "staged" if stage else "now primary"
+    for purpose, key_id in added:
+        click.echo(f"{purpose}: new key {key_id:#010x} {verb}")
+    click.echo("re-encrypt stored data, then retire the old keys (securebot keys retire)")
+
+
+@keys_group.command("promote")
+@_keyring_option
+@_environment_option
+@_endpoint_option
+@click.argument("key_id")
+def promote(
+    keyring_path: Path, environment: str | None, kms_endpoint_url: str | None, key_id: str
+) -> None:
+    """Make a staged key KEY_ID the primary of its purpose."""
+    number = _key_id(key_id)
+    _change(keyring_path, environment, kms_endpoint_url, lambda k: k.promote(number))
+    click.echo(f"key {number:#010x} is now primary")
+
+
+@keys_group.command("retire")
+@_keyring_option
+@_environment_option
+@_endpoint_option
+@click.argument("key_id")
+def retire(
+    keyring_path: Path, environment: str | None, kms_endpoint_url: str | None, key_id: str
+) -> None:
+    """Make KEY_ID decrypt-only (after its data was re-encrypted)."""
+    number = _key_id(key_id)
+    _change(keyring_path, environment, kms_endpoint_url, lambda k: k.retire(number))
+    click.echo(f"key {number:#010x} retired: it still decrypts; destroy it after 30 days")
+
+
+@keys_group.command("destroy")
+@_keyring_option
+@_environment_option
+@_endpoint_option
+@click.option("--guild", "guild_id", default=None, help="Shred this guild's data key instead.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.argument("key_id", required=False)
+def destroy(
+    keyring_path: Path,
+    environment: str | None,
+    kms_endpoint_url: str | None,
+    guild_id: str | None,
+    yes: bool,
+    key_id: str | None,
+) -> None:
+    """Erase a retired KEY_ID (30 days after retiring), or a guild's data key (--guild).
+
+    Whatever was encrypted under it becomes unreadable for good. Asks for confirmation.
+    """
+    if (key_id is None) == (guild_id is None):
+        raise click.UsageError("give either a KEY_ID or --guild GUILD_ID")
+    if guild_id is not None:
+        what = f"guild {guild_id}'s data key (all of that guild's encrypted data)"
+    else:
+        what = f"key {_key_id(str(key_id)):#010x}"
+    if not yes:
+        click.confirm(
+            f"Destroy {what}? Data encrypted under it can never be read again", abort=True
+        )
+    if guild_id is not None:
+        gid = guild_id
+        _change(keyring_path, environment, kms_endpoint_url, lambda k: k.shred_guild(gid))
+    else:
+        number = _key_id(str(key_id))
+        _change(keyring_path, environment, kms_endpoint_url, lambda k: k.destroy(number))
+    click.echo(f"destroyed {what}")

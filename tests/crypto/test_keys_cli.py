@@ -1,0 +1,169 @@
+"""``securebot keys``: init, status, rotate, promote, retire, destroy through click's CliRunner."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from securebot.cli import cli
+from securebot.crypto import EnvKeyProvider, FieldCipher, FieldContext, open_keyring, seal_keyring
+from securebot.crypto.sealed import read_sealed_file, write_sealed_file
+from securebot.errors import UnknownKeyError
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    kek = base64.b64encode(os.urandom(32)).decode()
+    monkeypatch.delenv("SECUREBOT_ENV", raising=False)
+    monkeypatch.delenv("SECUREBOT_KEYRING", raising=False)
+    return {"SECUREBOT_KEK": kek, "SECUREBOT_KEYRING": str(tmp_path / "keyring.json")}
+
+
+def run(env: dict[str, str], *args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(cli, ["keys", *args], env=env, input=input, catch_exceptions=False)
+
+
+def _open(env: dict[str, str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SECUREBOT_KEK", env["SECUREBOT_KEK"])
+    data = read_sealed_file(env["SECUREBOT_KEYRING"])
+    return asyncio.run(open_keyring(data, EnvKeyProvider()))
+
+
+def test_init_status_and_no_plaintext_keys(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = run(env, "init", "--provider", "env")
+    assert result.exit_code == 0, result.output
+    assert "created keyring" in result.output
+    path = Path(env["SECUREBOT_KEYRING"])
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+    status = run(env, "status")
+    assert status.exit_code == 0, status.output
+    assert "canaries verified" in status.output
+    assert len(re.findall(r"0x[0-9a-f]{8}\s+primary", status.output)) == 5
+
+    keyring = _open(env, monkeypatch)
+    text = path.read_text()
+    for entry in keyring.entries():
+        assert base64.b64encode(entry.material).decode() not in text
+        assert base64.b64encode(entry.material).decode() not in status.output
+    assert env["SECUREBOT_KEK"] not in text
+
+    again = run(env, "init", "--provider", "env")
+    assert again.exit_code == 1
+    assert "already exists; refusing to replace" in again.output
+
+
+def test_status_with_wrong_kek_fails_closed(env: dict[str, str]) -> None:
+    assert run(env, "init", "--provider", "env").exit_code == 0
+    wrong = {**env, "SECUREBOT_KEK": base64.b64encode(os.urandom(32)).decode()}
+    result = run(wrong, "status")
+    assert result.exit_code == 1
+    assert "Error: refusing to open the keyring" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_rotate_promote_retire_destroy(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run(env, "init", "--provider", "env").exit_code == 0
+    before = _open(env, monkeypatch)
+    old = before.primary("settings").key_id
+    ctx = FieldContext("settings", "prefix", "1")
+    blob = FieldCipher(before, "settings").encrypt("!", ctx)
+
+    staged = run(env, "rotate", "--purpose", "settings", "--stage")
+    assert staged.exit_code == 0, staged.output
+    new_hex = re.search(r"new key (0x[0-9a-f]{8}) staged", staged.output).group(1)  # type: ignore[union-attr]
+    assert _open(env, monkeypatch).primary("settings").key_id == old
+
+    assert run(env, "promote", new_hex).exit_code == 0
+    after = _open(env, monkeypatch)
+    assert after.primary("settings").key_id == int(new_hex, 16)
+    assert FieldCipher(after, "settings").decrypt(blob, ctx) == "!"
+
+    refused = run(env, "retire", new_hex)
+    assert refused.exit_code == 1
+    assert "promote another key first" in refused.output
+    assert run(env, "retire", hex(old)).exit_code == 0
+
+    early = run(env, "destroy", hex(old), "--yes")
+    assert early.exit_code == 1
+    assert "can be destroyed from" in early.output
+
+    # Backdate the retirement through the API, as 30 days passing would.
+    keyring = _open(env, monkeypatch)
+    keyring.get(old).retired_at = datetime.now(UTC) - timedelta(days=31)
+    monkeypatch.setenv("SECUREBOT_KEK", env["SECUREBOT_KEK"])
+    write_sealed_file(
+        env["SECUREBOT_KEYRING"], asyncio.run(seal_keyring(keyring, EnvKeyProvider(keep=True)))
+    )
+
+    declined = run(env, "destroy", hex(old), input="n\n")
+    assert declined.exit_code == 1
+    assert "Aborted" in declined.output
+    assert _open(env, monkeypatch).get(old).material  # still there
+
+    done = run(env, "destroy", hex(old), input="y\n")
+    assert done.exit_code == 0, done.output
+    assert "Data encrypted under it can never be read again" in done.output
+    final = _open(env, monkeypatch)
+    with pytest.raises(UnknownKeyError, match="destroyed"):
+        FieldCipher(final, "settings").decrypt(blob, ctx)
+
+
+def test_shred_a_guild(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run(env, "init", "--provider", "env").exit_code == 0
+    result = run(env, "destroy", "--guild", "12345", "--yes")
+    assert result.exit_code == 0, result.output
+    status = run(env, "status")
+    assert "0 live, 1 shredded" in status.output
+    usage = run(env, "destroy", "--yes")
+    assert usage.exit_code == 2
+    assert "either a KEY_ID or --guild" in usage.output
+
+
+def test_local_provider_init_refused_in_production(env: dict[str, str], tmp_path: Path) -> None:
+    result = run(
+        {**env, "SECUREBOT_ENV": "production"},
+        "init",
+        "--provider",
+        "local",
+        "--local-key-file",
+        str(tmp_path / "kek"),
+    )
+    assert result.exit_code == 1
+    assert "development only" in result.output
+    assert not Path(env["SECUREBOT_KEYRING"]).exists()
+
+
+def test_local_provider_init_and_status(env: dict[str, str], tmp_path: Path) -> None:
+    result = run(env, "init", "--provider", "local", "--local-key-file", str(tmp_path / "kek"))
+    assert result.exit_code == 0, result.output
+    doc = json.loads(Path(env["SECUREBOT_KEYRING"]).read_text())
+    assert doc["provider"] == {"name": "local", "options": {"path": str(tmp_path / "kek")}}
+    status = run(env, "status")
+    assert status.exit_code == 0, status.output
+    assert "LocalKeyProvider" in status.output
+
+
+def test_new_kek_prints_a_32_byte_key(env: dict[str, str]) -> None:
+    result = run(env, "new-kek")
+    assert len(base64.b64decode(result.output.strip())) == 32
+    assert run(env, "new-kek").output != result.output
+
+
+def test_bad_key_id_is_a_usage_error(env: dict[str, str]) -> None:
+    assert run(env, "init", "--provider", "env").exit_code == 0
+    result = run(env, "retire", "zz")
+    assert result.exit_code == 2
+    assert "is not a key id" in result.output
