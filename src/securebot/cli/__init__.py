@@ -14,7 +14,6 @@ import click
 from securebot import __version__
 from securebot.cli.audit_cmd import audit_group
 from securebot.cli.config_cmd import config_group
-from securebot.cli.keys_cmd import keys_group
 from securebot.cli.console_cmd import console_command
 from securebot.cli.emulator_cmd import emulator_group
 from securebot.cli.keys_cmd import keys_group
@@ -47,7 +46,6 @@ cli.add_command(console_command)
 cli.add_command(emulator_group)
 cli.add_command(audit_group)
 cli.add_command(pki_group)
-cli.add_command(keys_group)
 cli.add_command(keys_group)
 
 
