@@ -1,0 +1,67 @@
+"""Running the gateway: an aiohttp site, HTTPS when given a TLS context, query-free access log."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from typing import Any
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web_runner import AppRunner
+
+logger = logging.getLogger("securebot.gateway")
+
+
+class PathOnlyAccessLogger(AbstractAccessLogger):
+    """Access log lines without query strings (download tokens live there)."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        """One line: remote, method, path (no query), status, duration."""
+        self.logger.info(
+            "%s %s %s %s %.1fms",
+            request.remote,
+            request.method,
+            request.path,
+            response.status,
+            time * 1000,
+        )
+
+
+async def start(
+    app: web.Application,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    ssl_context: ssl.SSLContext | None = None,
+) -> tuple[AppRunner, int]:
+    """Start serving ``app``; return the runner (call ``cleanup()`` to stop) and the bound port."""
+    runner = web.AppRunner(
+        app,
+        access_log_class=PathOnlyAccessLogger,
+        access_log=logging.getLogger("securebot.gateway.access"),
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
+    await site.start()
+    server: Any = site._server  # the bound port (port=0) is only here
+    bound: int = server.sockets[0].getsockname()[1] if server is not None else port
+    return runner, bound
+
+
+async def serve(
+    app: web.Application,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8443,
+    ssl_context: ssl.SSLContext | None = None,
+) -> None:
+    """Serve ``app`` until cancelled."""
+    runner, bound = await start(app, host=host, port=port, ssl_context=ssl_context)
+    scheme = "https" if ssl_context is not None else "http"
+    logger.info("gateway listening on %s://%s:%d", scheme, host, bound)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
