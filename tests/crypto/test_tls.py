@@ -196,6 +196,20 @@ def test_revoked_leaf_is_refused_when_crl_checking_is_on(ca: PKI) -> None:
     assert "certificate revoked" in outcome.server_reason()
 
 
+def test_crl_checking_fails_closed_without_a_crl_for_the_issuer(ca: PKI) -> None:
+    # A CRL from another CA is loaded, none from our intermediate: our valid leaf is refused.
+    other = pki.create_intermediate(pki.create_root("other root"))
+    server = tls.server_context(
+        cert_chain_pem=ca.chain(ca.server),
+        key_pem=ca.server.private_key_pem(),
+        ca_pem=ca.root.certificate_pem(),
+        crl_pem=pki.create_crl(other).public_bytes(Encoding.PEM),
+    )
+    outcome = exchange(server, client_ctx(ca, ca.client))
+    assert not outcome.accepted
+    assert "unable to get certificate crl" in outcome.server_reason()
+
+
 def test_server_certificate_used_as_client_certificate_is_refused(ca: PKI) -> None:
     client = tls.client_context(
         ca_pem=ca.root.certificate_pem(),
