@@ -1,0 +1,603 @@
+"""A read-through Redis cache in front of any store of record.
+
+:class:`RedisCache` is itself a :class:`~securebot.core.storage.backend.Backend`: it wraps the
+store of record (SQLite, MongoDB) and answers reads of documents and settings from two tiers:
+
+1. an in-process map (a hit costs a dict lookup: what makes cached reads a few microseconds),
+2. Redis, shared by every bot process (a new shard starts warm, the store of record is spared).
+
+Rules that keep it honest:
+
+* **Redis is never the store of record.** Writes go to the wrapped backend first; only then is
+  the cached entry invalidated (``INCR`` of the entry's version, ``DEL``, and a ``PUBLISH`` that
+  makes every process drop its in-process copy). Counters, queries and exports always go to the
+  store of record.
+* **No stale refill.** A reader remembers the entry's version before it reads the store of record
+  and fills Redis only if the version did not move meanwhile (one Lua script); the in-process
+  tier is filled only if no invalidation arrived meanwhile.
+* **Redis down = store of record.** On any Redis error the cache turns itself off: reads go to
+  the store of record, the in-process tier is emptied and bypassed (invalidations can no longer
+  reach it). A background task reconnects (with Sentinel, to the newly promoted master); before
+  serving from Redis again it subscribes to invalidations and moves the cache *generation*, so
+  everything cached before the outage (possibly missing invalidations that a failover lost)
+  is never read again.
+
+Only the store's already-sealed form is cached: sensitive fields reach Redis as ciphertext.
+Writers that bypass the cache (another tool writing to the database directly) must call
+:meth:`RedisCache.flush` afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import time
+from collections.abc import Sequence
+from typing import Any, Final
+
+import attrs
+
+from securebot.core.storage.backend import (
+    ABSENT,
+    Backend,
+    Document,
+    Page,
+    Query,
+    SettingRow,
+)
+from securebot.storage.redis_client import RedisSettings, connect
+
+__all__ = ["CacheStats", "RedisCache"]
+
+log = logging.getLogger(__name__)
+
+#: In-process marker of "the store of record holds nothing here" (cached misses).
+_NONE_JSON: Final = "null"
+
+# KEYS[1] value key, KEYS[2] version key, KEYS[3] generation key
+# ARGV[1] version seen before reading the store, ARGV[2] generation used in KEYS[1],
+# ARGV[3] value, ARGV[4] ttl in ms
+_FILL = """
+if (redis.call('GET', KEYS[3]) or '0') ~= ARGV[2] then return 0 end
+if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+return 1
+"""
+
+# KEYS: (value key, version key) pairs; ARGV[1] channel, ARGV[2] message, ARGV[3] version ttl ms
+_INVALIDATE = """
+for i = 1, #KEYS, 2 do
+  redis.call('INCR', KEYS[i + 1])
+  redis.call('PEXPIRE', KEYS[i + 1], ARGV[3])
+  redis.call('DEL', KEYS[i])
+end
+redis.call('PUBLISH', ARGV[1], ARGV[2])
+return 1
+"""
+
+# KEYS[1] generation key; ARGV[1] channel, ARGV[2] sender id
+_FLUSH = """
+local gen = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', ARGV[1], ARGV[2] .. '|*' .. gen)
+return gen
+"""
+
+
+@attrs.define
+class CacheStats:
+    """Counters of what the cache did (for tests, ``storage check`` and metrics)."""
+
+    local_hits: int = 0
+    redis_hits: int = 0
+    misses: int = 0
+    fallbacks: int = 0
+    redis_errors: int = 0
+    invalidations_received: int = 0
+    recoveries: int = 0
+    #: Seconds from the first Redis error to serving from Redis again, per outage.
+    outages: list[float] = attrs.field(factory=list)
+
+
+def _doc_to_json(doc: Document | None) -> str:
+    if doc is None:
+        return _NONE_JSON
+    return json.dumps(
+        {
+            "c": doc.collection,
+            "s": doc.scope,
+            "k": doc.key,
+            "b": doc.body,
+            "l": doc.lookups,
+            "o": list(doc.owners),
+            "v": doc.schema,
+            "e": doc.expires_at,
+            "r": doc.revision,
+        },
+        separators=(",", ":"),
+    )
+
+
+def _doc_from_json(text: str) -> Document | None:
+    data = json.loads(text)
+    if data is None:
+        return None
+    return Document(
+        collection=data["c"],
+        scope=data["s"],
+        key=data["k"],
+        body=data["b"],
+        lookups=data["l"],
+        owners=tuple(data["o"]),
+        schema=data["v"],
+        expires_at=data["e"],
+        revision=data["r"],
+    )
+
+
+class RedisCache:
+    """A :class:`Backend` that caches reads of ``store`` in process memory and in Redis.
+
+    :param store: the store of record (every write goes there first).
+    :param settings: how to reach Redis (URL or Sentinel, TLS); or pass ``client``.
+    :param client: a ready ``redis.asyncio.Redis`` (tests, custom pools). Its connections
+        should not retry on their own: the cache falls back instead of waiting.
+    :param prefix: key prefix in Redis (several bots may share one Redis).
+    :param ttl: seconds an entry lives in Redis without being read back from the store.
+    :param local: keep the in-process tier (on by default; off = always ask Redis).
+    :param local_max: entries kept in process; the oldest half is dropped beyond it.
+    :param reconnect_interval: seconds between reconnection attempts while Redis is down.
+    """
+
+    def __init__(
+        self,
+        store: Backend,
+        settings: RedisSettings | None = None,
+        *,
+        client: Any = None,
+        prefix: str = "securebot:cache:",
+        ttl: float = 3600.0,
+        local: bool = True,
+        local_max: int = 100_000,
+        reconnect_interval: float = 0.1,
+    ) -> None:
+        if (settings is None) == (client is None):
+            raise ValueError("RedisCache needs exactly one of `settings` or `client`")
+        self.store = store
+        self.name = f"redis-cached {store.name}"
+        self.settings = settings
+        self.prefix = prefix
+        self.ttl_ms = max(1, int(ttl * 1000))
+        self.local = local
+        self.local_max = local_max
+        self.reconnect_interval = reconnect_interval
+        self.stats = CacheStats()
+        self._client: Any = client
+        self._own_client = client is None
+        self._channel = f"{prefix}invalidate"
+        #: Tags this instance's invalidation messages (it applies its own synchronously).
+        self._sender = os.urandom(8).hex()
+        self._gen_key = f"{prefix}generation"
+        self._gen = "0"
+        self._local: dict[str, str] = {}
+        self._epoch = 0
+        self._healthy = False
+        self._down_since: float | None = None
+        self._pubsub: Any = None
+        self._listener: asyncio.Task[None] | None = None
+        self._recovery: asyncio.Task[None] | None = None
+        self._fill: Any = None
+        self._invalidate: Any = None
+        self._flush: Any = None
+        self._closed = True
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    @property
+    def healthy(self) -> bool:
+        """Whether reads are currently served from the cache (``False``: store of record)."""
+        return self._healthy
+
+    async def open(self) -> None:
+        """Open the store of record, then connect to Redis (a down Redis is not an error)."""
+        await self.store.open()
+        if self._client is None:
+            assert self.settings is not None
+            self._client = connect(self.settings)
+        self._fill = self._client.register_script(_FILL)
+        self._invalidate = self._client.register_script(_INVALIDATE)
+        self._flush = self._client.register_script(_FLUSH)
+        self._closed = False
+        self._down_since = time.monotonic()
+        if not await self._try_recover(initial=True):
+            log.warning("Redis cache unreachable at start: serving from %s", self.store.name)
+            self._start_recovery()
+
+    async def close(self) -> None:
+        """Stop the background tasks, close Redis connections, close the store of record."""
+        self._closed = True
+        self._healthy = False
+        for task in (self._listener, self._recovery):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._listener = self._recovery = None
+        await self._close_pubsub()
+        if self._own_client and self._client is not None:
+            with contextlib.suppress(Exception):
+                await self._client.aclose()
+            self._client = None
+        self._local.clear()
+        await self.store.close()
+
+    async def _close_pubsub(self) -> None:
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()
+            self._pubsub = None
+
+    def _degrade(self, error: BaseException) -> None:
+        """Stop trusting Redis: store of record only, until the recovery task succeeds."""
+        self.stats.redis_errors += 1
+        if self._healthy:
+            log.warning(
+                "Redis cache unavailable (%s): reads go to %s until it is back",
+                type(error).__name__,
+                self.store.name,
+            )
+            self._down_since = time.monotonic()
+        self._healthy = False
+        self._local.clear()
+        self._epoch += 1
+        self._start_recovery()
+
+    def _start_recovery(self) -> None:
+        if self._closed or (self._recovery is not None and not self._recovery.done()):
+            return
+        self._recovery = asyncio.get_running_loop().create_task(self._recover_loop())
+
+    async def _recover_loop(self) -> None:
+        while not self._closed and not await self._try_recover():  # noqa: ASYNC110
+            await asyncio.sleep(self.reconnect_interval)
+
+    async def _try_recover(self, *, initial: bool = False) -> bool:
+        """Subscribe to invalidations, move the generation, then serve from Redis again."""
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listener
+            self._listener = None
+        await self._close_pubsub()
+        try:
+            pubsub = self._client.pubsub()
+            await pubsub.subscribe(self._channel)
+            confirmed = await pubsub.get_message(timeout=self._timeout())
+            if not confirmed or confirmed.get("type") != "subscribe":
+                await pubsub.aclose()
+                return False
+            self._pubsub = pubsub
+            # Everything cached before now may have missed invalidations (writes made while
+            # Redis was unreachable, or lost with an unreplicated master): start a new generation.
+            gen = await self._flush(keys=[self._gen_key], args=[self._channel, self._sender])
+        except Exception as error:  # noqa: BLE001 (any Redis/socket failure means "still down")
+            log.debug("Redis cache still unavailable: %r", error)
+            await self._close_pubsub()
+            return False
+        self._gen = str(int(gen))
+        self._local.clear()
+        self._epoch += 1
+        self._listener = asyncio.get_running_loop().create_task(self._listen(pubsub))
+        self._healthy = True
+        if self._down_since is not None and not initial:
+            self.stats.outages.append(time.monotonic() - self._down_since)
+            self.stats.recoveries += 1
+            log.warning("Redis cache back after %.2f s", self.stats.outages[-1])
+        self._down_since = None
+        return True
+
+    def _timeout(self) -> float:
+        return self.settings.socket_timeout if self.settings else 0.5
+
+    async def _listen(self, pubsub: Any) -> None:
+        try:
+            while True:
+                message = await pubsub.get_message(timeout=None)
+                if message is None or message.get("type") != "message":
+                    continue
+                self._on_invalidation(message["data"])
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 (a broken subscription: degrade, recover)
+            if not self._closed:
+                self._listener = None
+                self._degrade(error)
+
+    def _on_invalidation(self, data: bytes | str) -> None:
+        text = data.decode() if isinstance(data, bytes) else data
+        sender, _, text = text.partition("|")
+        if sender == self._sender:
+            return  # applied when it was sent
+        self.stats.invalidations_received += 1
+        self._epoch += 1
+        if text.startswith("*"):
+            self._gen = text[1:]
+            self._local.clear()
+            return
+        for key in json.loads(text):
+            self._local.pop(key, None)
+
+    # --- keys ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _doc_id(collection: str, scope: str, key: str) -> str:
+        return "d" + json.dumps([collection, scope, key], separators=(",", ":"))
+
+    @staticmethod
+    def _setting_id(namespace: str, scope: str, path: str, name: str) -> str:
+        return "s" + json.dumps([namespace, scope, path, name], separators=(",", ":"))
+
+    @staticmethod
+    def _settings_id(namespace: str, scope: str, path: str) -> str:
+        return "p" + json.dumps([namespace, scope, path], separators=(",", ":"))
+
+    def _value_key(self, ident: str) -> str:
+        return f"{self.prefix}{self._gen}:{ident}"
+
+    def _version_key(self, ident: str) -> str:
+        return f"{self.prefix}v:{ident}"
+
+    # --- the read path ------------------------------------------------------------------------
+
+    async def _read(self, ident: str, load: Any) -> str:
+        """The JSON text cached for ``ident``, loading it with ``load()`` on a miss."""
+        if self.local and self._healthy:
+            cached = self._local.get(ident)
+            if cached is not None:
+                self.stats.local_hits += 1
+                return cached
+        if not self._healthy:
+            self.stats.fallbacks += 1
+            text: str = await load()
+            return text
+        epoch, gen = self._epoch, self._gen
+        value_key = self._value_key(ident)
+        try:
+            value, version = await self._client.mget(value_key, self._version_key(ident))
+        except Exception as error:  # noqa: BLE001 (Redis failure: fall back, recover later)
+            self._degrade(error)
+            self.stats.fallbacks += 1
+            text = await load()
+            return text
+        if value is not None:
+            self.stats.redis_hits += 1
+            text = value.decode()
+        else:
+            self.stats.misses += 1
+            text = await load()
+            seen = version.decode() if version is not None else "0"
+            try:
+                await self._fill(
+                    keys=[value_key, self._version_key(ident), self._gen_key],
+                    args=[seen, gen, text, self.ttl_ms],
+                )
+            except Exception as error:  # noqa: BLE001
+                self._degrade(error)
+                return text
+        if self.local and self._healthy and self._epoch == epoch and self._gen == gen:
+            if len(self._local) >= self.local_max:
+                for old in list(self._local)[: self.local_max // 2]:
+                    del self._local[old]
+            self._local[ident] = text
+        return text
+
+    async def _invalidate_ids(self, idents: Sequence[str]) -> None:
+        """After a write to the store of record: drop ``idents`` here, in Redis, everywhere."""
+        self._epoch += 1
+        for ident in idents:
+            self._local.pop(ident, None)
+        if not self._healthy:
+            return  # the recovery moves the generation: nothing cached now is read again
+        keys: list[str] = []
+        for ident in idents:
+            keys += [self._value_key(ident), self._version_key(ident)]
+        try:
+            await self._invalidate(
+                keys=keys,
+                args=[
+                    self._channel,
+                    f"{self._sender}|{json.dumps(list(idents))}",
+                    self.ttl_ms * 24,
+                ],
+            )
+        except Exception as error:  # noqa: BLE001
+            self._degrade(error)
+
+    async def flush(self) -> None:
+        """Forget everything cached, in every process (after writes that bypassed the cache)."""
+        self._epoch += 1
+        self._local.clear()
+        if not self._healthy:
+            return
+        try:
+            gen = await self._flush(keys=[self._gen_key], args=[self._channel, self._sender])
+        except Exception as error:  # noqa: BLE001
+            self._degrade(error)
+            return
+        self._gen = str(int(gen))
+
+    # --- records ------------------------------------------------------------------------------
+
+    async def get(self, collection: str, scope: str, key: str, *, now: float) -> Document | None:
+        """The live document (cached), or ``None``."""
+
+        async def load() -> str:
+            # cache the document even when it expires later: expiry is checked on every read
+            return _doc_to_json(await self.store.get(collection, scope, key, now=now))
+
+        doc = _doc_from_json(await self._read(self._doc_id(collection, scope, key), load))
+        if doc is not None and doc.expires_at is not None and doc.expires_at <= now:
+            return None
+        return doc
+
+    async def put(self, doc: Document, *, now: float, expect: int | None = None) -> int:
+        """Write to the store of record, then invalidate the cached copy."""
+        try:
+            return await self.store.put(doc, now=now, expect=expect)
+        finally:
+            await self._invalidate_ids([self._doc_id(doc.collection, doc.scope, doc.key)])
+
+    async def put_many(self, docs: Sequence[Document], *, now: float) -> list[int]:
+        """Write all to the store of record, then invalidate their cached copies."""
+        try:
+            return await self.store.put_many(docs, now=now)
+        finally:
+            idents = [self._doc_id(d.collection, d.scope, d.key) for d in docs]
+            for start in range(0, len(idents), 500):
+                await self._invalidate_ids(idents[start : start + 500])
+
+    async def delete(
+        self, collection: str, scope: str, key: str, *, now: float, expect: int | None = None
+    ) -> bool:
+        """Delete in the store of record, then invalidate the cached copy."""
+        try:
+            return await self.store.delete(collection, scope, key, now=now, expect=expect)
+        finally:
+            await self._invalidate_ids([self._doc_id(collection, scope, key)])
+
+    async def find(self, query: Query, *, now: float) -> Page:
+        """Queries always go to the store of record."""
+        return await self.store.find(query, now=now)
+
+    async def purge(self, collection: str, *, now: float) -> int:
+        """Purge in the store of record (cached documents carry their expiry already)."""
+        removed = await self.store.purge(collection, now=now)
+        if removed:
+            await self.flush()
+        return removed
+
+    async def collections(self) -> list[str]:
+        """From the store of record."""
+        return await self.store.collections()
+
+    async def incr(self, collection: str, scope: str, name: str, by: int = 1) -> int:
+        """Counters are atomic in the store of record and never cached."""
+        return await self.store.incr(collection, scope, name, by)
+
+    async def counter(self, collection: str, scope: str, name: str) -> int:
+        """From the store of record."""
+        return await self.store.counter(collection, scope, name)
+
+    # --- settings -----------------------------------------------------------------------------
+
+    async def get_setting(self, namespace: str, scope: str, path: str, name: str) -> Any:
+        """A stored JSON value (cached), or :data:`ABSENT`."""
+        ident = self._setting_id(namespace, scope, path, name)
+        if self.local and self._healthy:
+            cached = self._local.get(ident)
+            if cached is not None:
+                self.stats.local_hits += 1
+                return _decode_setting(cached)
+
+        async def load() -> str:
+            value = await self.store.get_setting(namespace, scope, path, name)
+            return "" if value is ABSENT else json.dumps(value, separators=(",", ":"))
+
+        return _decode_setting(await self._read(ident, load))
+
+    async def set_setting(
+        self,
+        namespace: str,
+        scope: str,
+        path: str,
+        name: str,
+        value: Any,
+        *,
+        owner: int | None = None,
+    ) -> None:
+        """Store in the store of record, then invalidate the value and its path."""
+        try:
+            await self.store.set_setting(namespace, scope, path, name, value, owner=owner)
+        finally:
+            await self._invalidate_ids(
+                [
+                    self._setting_id(namespace, scope, path, name),
+                    self._settings_id(namespace, scope, path),
+                ]
+            )
+
+    async def delete_setting(self, namespace: str, scope: str, path: str, name: str) -> bool:
+        """Delete in the store of record, then invalidate the value and its path."""
+        try:
+            return await self.store.delete_setting(namespace, scope, path, name)
+        finally:
+            await self._invalidate_ids(
+                [
+                    self._setting_id(namespace, scope, path, name),
+                    self._settings_id(namespace, scope, path),
+                ]
+            )
+
+    async def get_settings(self, namespace: str, scope: str, path: str) -> dict[str, Any]:
+        """Every stored value under one path (cached as a whole)."""
+
+        async def load() -> str:
+            values = await self.store.get_settings(namespace, scope, path)
+            return json.dumps(values, separators=(",", ":"))
+
+        values: dict[str, Any] = json.loads(
+            await self._read(self._settings_id(namespace, scope, path), load)
+        )
+        return values
+
+    async def clear_settings(self, namespace: str, scope: str, path: str | None = None) -> int:
+        """Clear in the store of record, then forget the whole cache (rare operation)."""
+        try:
+            return await self.store.clear_settings(namespace, scope, path)
+        finally:
+            await self.flush()
+
+    async def find_settings(
+        self, *, namespace: str | None = None, scope: str | None = None, owner: int | None = None
+    ) -> list[SettingRow]:
+        """From the store of record."""
+        return await self.store.find_settings(namespace=namespace, scope=scope, owner=owner)
+
+    # --- data rights --------------------------------------------------------------------------
+
+    async def owned_by(self, user_id: int, *, now: float) -> list[Document]:
+        """From the store of record."""
+        return await self.store.owned_by(user_id, now=now)
+
+    async def delete_owned_by(self, user_id: int) -> int:
+        """Erase in the store of record, then forget the whole cache."""
+        try:
+            return await self.store.delete_owned_by(user_id)
+        finally:
+            await self.flush()
+
+    async def delete_scope(self, scope: str) -> int:
+        """Erase in the store of record, then forget the whole cache."""
+        try:
+            return await self.store.delete_scope(scope)
+        finally:
+            await self.flush()
+
+    # --- schema bookkeeping -------------------------------------------------------------------
+
+    async def get_meta(self, name: str) -> str | None:
+        """From the store of record."""
+        return await self.store.get_meta(name)
+
+    async def set_meta(self, name: str, value: str) -> None:
+        """To the store of record."""
+        await self.store.set_meta(name, value)
+
+
+def _decode_setting(text: str) -> Any:
+    """A cached setting: ``""`` is "absent"; scalars decode cheaply, containers fresh each time."""
+    if not text:
+        return ABSENT
+    return json.loads(text)
