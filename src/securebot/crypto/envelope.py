@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from securebot.crypto.context import GLOBAL_SCOPE, FieldContext, canonical
-from securebot.crypto.keyring import KeyEntry, Keyring
+from securebot.crypto.keyring import KeyEntry, Keyring, KeyStatus
 from securebot.errors import DecryptionError
 
 #: Format byte of random AES-256-GCM envelopes.
@@ -115,7 +115,16 @@ class FieldCipher:
     bound). :meth:`decrypt` reads both formats. Cipher objects and derived keys are cached.
     """
 
-    __slots__ = ("_aead", "_generation", "_keyring", "_siv", "deterministic", "purpose")
+    __slots__ = (
+        "_aead",
+        "_dec",
+        "_enc",
+        "_generation",
+        "_keyring",
+        "_siv",
+        "deterministic",
+        "purpose",
+    )
 
     def __init__(self, keyring: Keyring, purpose: str, *, deterministic: bool = False) -> None:
         keyring.primary(purpose)  # fail now, not on the first write, for an unknown purpose
@@ -124,6 +133,10 @@ class FieldCipher:
         self.deterministic = deterministic
         self._aead: dict[tuple[int, str], AESGCM] = {}
         self._siv: dict[tuple[int, str, str, str], AESSIV] = {}
+        #: scope -> (primary entry, header, AESGCM): the encryption fast path.
+        self._enc: dict[str, tuple[KeyEntry, bytes, AESGCM]] = {}
+        #: (header key id bytes, scope) -> AESGCM: the decryption fast path.
+        self._dec: dict[tuple[bytes, str], AESGCM] = {}
         self._generation = keyring.generation
 
     def __repr__(self) -> str:
@@ -139,6 +152,8 @@ class FieldCipher:
         if self._generation != self._keyring.generation:
             self._aead.clear()
             self._siv.clear()
+            self._enc.clear()
+            self._dec.clear()
             self._generation = self._keyring.generation
 
     def _aead_for(self, entry: KeyEntry, scope: str, *, create: bool) -> AESGCM:
@@ -155,6 +170,23 @@ class FieldCipher:
             if len(self._aead) >= _CACHE_LIMIT:
                 self._aead.clear()
             aead = self._aead[cache_key] = AESGCM(key)
+        return aead
+
+    def _encryption_state(self, scope: str) -> tuple[KeyEntry, bytes, AESGCM]:
+        entry = self._keyring.primary(self.purpose)
+        header = bytes((FORMAT_AEAD,)) + entry.key_id.to_bytes(4, "big")
+        state = (entry, header, self._aead_for(entry, scope, create=True))
+        if len(self._enc) >= _CACHE_LIMIT:
+            self._enc.clear()
+        self._enc[scope] = state
+        return state
+
+    def _decryption_aead(self, data: bytes, scope: str) -> AESGCM:
+        entry = self._entry(data)
+        aead = self._aead_for(entry, scope, create=False)
+        if len(self._dec) >= _CACHE_LIMIT:
+            self._dec.clear()
+        self._dec[(data[1:5], scope)] = aead
         return aead
 
     def _siv_for(self, entry: KeyEntry, ctx: FieldContext, *, create: bool) -> AESSIV:
@@ -183,20 +215,26 @@ class FieldCipher:
 
     def encrypt(self, value: FieldValue, ctx: FieldContext) -> bytes:
         """Seal ``value`` (str, bytes or a JSON value) for the place ``ctx`` names."""
-        plaintext = encode_value(value)
-        if self._generation != self._keyring.generation:
-            self._check_generation()
+        if type(value) is str:
+            plaintext = b"s" + value.encode("utf-8", "surrogatepass")
+        else:
+            plaintext = encode_value(value)
         keyring = self._keyring
-        entry = keyring.primary(self.purpose)
-        keyring.count_encryption(entry)
-        header = bytes((FORMAT_DETERMINISTIC if self.deterministic else FORMAT_AEAD,))
-        header += entry.key_id.to_bytes(4, "big")
+        if self._generation != keyring.generation:
+            self._check_generation()
         if self.deterministic:
+            entry = keyring.primary(self.purpose)
+            keyring.count_encryption(entry)
             siv = self._siv_for(entry, ctx, create=True)
+            header = bytes((FORMAT_DETERMINISTIC,)) + entry.key_id.to_bytes(4, "big")
             return header + siv.encrypt(plaintext, [_det_aad(ctx)])
-        aead = self._aead.get((entry.key_id, ctx.scope)) or self._aead_for(
-            entry, ctx.scope, create=True
-        )
+        state = self._enc.get(ctx.scope)
+        if state is None or state[0].status is not KeyStatus.PRIMARY:
+            state = self._encryption_state(ctx.scope)
+        entry, header, aead = state
+        if entry.encryptions >= keyring.refuse_after:
+            keyring.count_encryption(entry)  # raises with the operator's message
+        entry.encryptions += 1
         nonce = os.urandom(NONCE_BYTES)
         return header + nonce + aead.encrypt(nonce, plaintext, ctx.aad)
 
@@ -207,6 +245,22 @@ class FieldCipher:
         or bound to another place, and :class:`~securebot.errors.UnknownKeyError` (a subclass)
         when the key it names is absent, destroyed, of another purpose, or its guild shredded.
         """
+        if type(blob) is bytes and len(blob) >= AEAD_OVERHEAD and blob[0] == FORMAT_AEAD:
+            if self._generation != self._keyring.generation:
+                self._check_generation()
+            aead = self._dec.get((blob[1:5], ctx.scope)) or self._decryption_aead(blob, ctx.scope)
+            try:
+                plaintext = aead.decrypt(blob[5:17], blob[17:], ctx.aad)
+            except InvalidTag:
+                raise DecryptionError(_MISMATCH) from None
+            if plaintext[:1] == b"s":
+                try:
+                    return plaintext[1:].decode("utf-8", "surrogatepass")
+                except UnicodeDecodeError:
+                    raise DecryptionError(
+                        "decrypted value is not valid for its type byte"
+                    ) from None
+            return decode_value(plaintext)
         return decode_value(self.decrypt_raw(blob, ctx))
 
     def decrypt_raw(self, blob: bytes, ctx: FieldContext) -> bytes:
@@ -220,10 +274,7 @@ class FieldCipher:
         if fmt == FORMAT_AEAD:
             if len(data) < AEAD_OVERHEAD:
                 raise DecryptionError("field ciphertext is truncated")
-            entry = self._entry(data)
-            aead = self._aead.get((entry.key_id, ctx.scope)) or self._aead_for(
-                entry, ctx.scope, create=False
-            )
+            aead = self._dec.get((data[1:5], ctx.scope)) or self._decryption_aead(data, ctx.scope)
             try:
                 return aead.decrypt(data[5:17], data[17:], ctx.aad)
             except InvalidTag:
@@ -258,14 +309,13 @@ class FieldCipher:
 
     def reencrypt(self, blob: bytes, ctx: FieldContext) -> bytes:
         """``blob`` opened and sealed again under the current primary key (same format)."""
-        plaintext = self.decrypt_raw(blob, ctx)
-        if blob[0] == FORMAT_DETERMINISTIC and not self.deterministic:
-            cipher = FieldCipher(self._keyring, self.purpose, deterministic=True)
-            return cipher.encrypt(decode_value(plaintext), ctx)
-        if blob[0] == FORMAT_AEAD and self.deterministic:
-            cipher = FieldCipher(self._keyring, self.purpose)
-            return cipher.encrypt(decode_value(plaintext), ctx)
-        return self.encrypt(decode_value(plaintext), ctx)
+        value = decode_value(self.decrypt_raw(blob, ctx))
+        deterministic = _as_bytes(blob)[0] == FORMAT_DETERMINISTIC
+        if deterministic == self.deterministic:
+            return self.encrypt(value, ctx)
+        return FieldCipher(self._keyring, self.purpose, deterministic=deterministic).encrypt(
+            value, ctx
+        )
 
 
 _MISMATCH = (
