@@ -1,0 +1,199 @@
+"""SQLite implementations of the core AuditStore and JobStore: durable across reopen, shared
+between processes (two connections to one file), with the in-memory stores' behaviours."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import attrs
+import pytest
+
+from securebot.core.audit import AuditEvent, AuditLog, EventKind
+from securebot.core.audit.chain import Anchor
+from securebot.core.scheduler import JobRun, ManualClock, Scheduler
+from securebot.core.scheduler.model import Job
+from securebot.errors import ConflictError
+from securebot.storage.sqlite import SqliteAuditStore, SqliteBackend, SqliteJobStore
+
+T0 = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+async def backend(tmp_path: Path) -> AsyncIterator[SqliteBackend]:
+    backend = SqliteBackend(tmp_path / "bot.sqlite3")
+    await backend.open()
+    yield backend
+    await backend.close()
+
+
+async def _reopen(backend: SqliteBackend) -> SqliteBackend:
+    await backend.close()
+    again = SqliteBackend(backend.path)
+    await again.open()
+    return again
+
+
+def _events(n: int, guild: int = 42) -> list[AuditEvent]:
+    return [
+        AuditEvent(EventKind.COMMAND, 1000.0 + t, guild_id=guild, actor_id=t, action=f"a{t}")
+        for t in range(n)
+    ]
+
+
+async def test_an_audit_chain_survives_a_restart_and_verifies(backend: SqliteBackend) -> None:
+    log = AuditLog(SqliteAuditStore(backend))
+    for index, event in enumerate(_events(10)):
+        log.record(event)
+        if index % 3 == 0:
+            await log.flush()
+    await log.flush()
+    again = await _reopen(backend)
+    reopened = AuditLog(SqliteAuditStore(again))
+    (report,) = await reopened.verify_all()
+    assert report.ok
+    assert report.checked == 10
+    assert [e.event for e in await reopened.entries("42")] == _events(10)
+    await again.close()
+
+
+async def test_audit_appends_refuse_a_moved_head(backend: SqliteBackend) -> None:
+    store = SqliteAuditStore(backend)
+    log = AuditLog(store)
+    log.record(_events(1)[0])
+    await log.flush()
+    head = await store.head("42")
+    assert head.seq == 1
+    with pytest.raises(ConflictError, match="moved"):
+        await store.append("42", [], expected_head=Anchor())
+    assert len(await store.read("42")) == 1
+
+
+async def test_a_changed_audit_row_is_named_by_verify(backend: SqliteBackend) -> None:
+    log = AuditLog(SqliteAuditStore(backend))
+    for event in _events(5):
+        log.record(event)
+    await log.flush()
+    backend.db.execute(
+        "UPDATE audit_entries SET record = replace(record, '\"a2\"', '\"forged\"') "
+        "WHERE chain='42' AND seq=3"
+    )
+    (report,) = await log.verify_all()
+    assert not report.ok
+    assert "3" in report.line()
+
+
+async def test_audit_retention_prunes_a_prefix_and_the_rest_verifies(
+    backend: SqliteBackend,
+) -> None:
+    store = SqliteAuditStore(backend)
+    log = AuditLog(store)
+    for event in _events(10):
+        log.record(event)
+    await log.flush()
+    assert await log.prune(before=1004.0) == 4
+    again = await _reopen(backend)
+    (report,) = await AuditLog(SqliteAuditStore(again)).verify_all()
+    assert report.ok
+    assert report.checked == 6
+    assert (await SqliteAuditStore(again).start("42")).seq == 4
+    await again.close()
+
+
+async def test_audit_chains_per_guild(backend: SqliteBackend) -> None:
+    store = SqliteAuditStore(backend)
+    log = AuditLog(store)
+    for event in _events(2, guild=1) + _events(3, guild=2):
+        log.record(event)
+    await log.flush()
+    assert await store.chains() == ["1", "2"]
+    assert [len(await store.read(c)) for c in ("1", "2")] == [2, 3]
+
+
+def _scheduler(store: SqliteJobStore, clock: ManualClock, runs: list[JobRun]) -> Scheduler:
+    scheduler = Scheduler(store, clock=clock)  # type: ignore[arg-type]
+
+    async def handler(run: JobRun) -> None:
+        runs.append(run)
+
+    scheduler.register("test.remind", handler)
+    return scheduler
+
+
+async def test_a_job_survives_a_restart_and_runs_once(backend: SqliteBackend) -> None:
+    clock, runs = ManualClock(T0), []
+    first = _scheduler(SqliteJobStore(backend), clock, runs)
+    job = await first.schedule(
+        "test.remind", T0 + dt.timedelta(minutes=2), user_id=5, payload={"text": "hi"}
+    )
+    again = await _reopen(backend)
+    await clock.set(T0 + dt.timedelta(minutes=30))
+    second = _scheduler(SqliteJobStore(again), clock, runs)
+    assert await second.run_due() == 1
+    assert await second.run_due() == 0
+    assert [(r.job.id, r.due, dict(r.job.payload)) for r in runs] == [
+        (job.id, job.due, {"text": "hi"})
+    ]
+    assert await SqliteJobStore(again).jobs() == []
+    await again.close()
+
+
+async def test_two_processes_sharing_the_file_run_a_job_once(tmp_path: Path) -> None:
+    a, b = SqliteBackend(tmp_path / "j.sqlite3"), SqliteBackend(tmp_path / "j.sqlite3")
+    await a.open()
+    await b.open()
+    clock, runs = ManualClock(T0), []
+    one, two = (
+        _scheduler(SqliteJobStore(a), clock, runs),
+        _scheduler(SqliteJobStore(b), clock, runs),
+    )
+    for minute in range(5):
+        await one.schedule("test.remind", T0 - dt.timedelta(minutes=minute))
+    counts = await asyncio.gather(one.run_due(), two.run_due())
+    assert sum(counts) == 5
+    assert len(runs) == 5
+    assert len({r.job.id for r in runs}) == 5
+    await a.close()
+    await b.close()
+
+
+async def test_recurring_jobs_move_on(backend: SqliteBackend) -> None:
+    clock, runs = ManualClock(T0), []
+    scheduler = _scheduler(SqliteJobStore(backend), clock, runs)
+    job = await scheduler.schedule("test.remind", T0, interval=3600)
+    await clock.set(T0 + dt.timedelta(hours=2, minutes=30))
+    assert await scheduler.run_due() == 1
+    stored = await SqliteJobStore(backend).get(job.id)
+    assert stored is not None
+    assert stored.due == T0 + dt.timedelta(hours=3)
+
+
+async def test_job_store_queries_and_claims(backend: SqliteBackend) -> None:
+    store = SqliteJobStore(backend)
+    tz = dt.timezone(dt.timedelta(hours=-5))
+    jobs = [
+        Job("a", "k1", T0, guild_id=1, user_id=2),
+        Job("b", "k2", T0 + dt.timedelta(hours=1), guild_id=1, user_id=3),
+        Job("c", "k1", (T0 - dt.timedelta(hours=1)).astimezone(tz), guild_id=2),
+    ]
+    for job in jobs:
+        await store.add(job)
+    with pytest.raises(ValueError, match="already exists"):
+        await store.add(jobs[0])
+    assert await store.get("c") == jobs[2]
+    assert [j.id for j in await store.due(T0)] == ["c", "a"]
+    assert [j.id for j in await store.jobs(kind="k1")] == ["c", "a"]
+    assert [j.id for j in await store.jobs(guild_id=1, user_id=3)] == ["b"]
+    assert await store.upcoming() == jobs[2].due
+    lease = T0 + dt.timedelta(minutes=5)
+    assert await store.claim("a", T0, owner="x", lease_until=lease, now=T0) is True
+    assert await store.claim("a", T0, owner="y", lease_until=lease, now=T0) is False
+    assert [j.id for j in await store.due(T0)] == ["c"]
+    assert await store.claim("a", T0, owner="y", lease_until=lease, now=lease) is True
+    await store.finish("a", T0, None)
+    assert await store.get("a") is None
+    assert await store.remove("b") is True
+    assert await store.remove("b") is False
+    assert attrs.evolve(jobs[2]).due.utcoffset() == (await store.get("c")).due.utcoffset()  # type: ignore[union-attr]

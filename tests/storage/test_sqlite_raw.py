@@ -1,0 +1,94 @@
+"""SQLite: the raw database, WAL and shared-memory bytes never hold a sensitive plaintext."""
+
+from __future__ import annotations
+
+import base64
+import os
+import stat
+from pathlib import Path
+
+from tests.storage.records import Case, Submission
+
+from securebot.core.storage import Scope, Store
+from securebot.crypto import Keyring
+from securebot.storage.sqlite import SqliteBackend
+
+SECRETS = [f"sensitive-plaintext-{n}-{os.urandom(4).hex()}" for n in range(6)]
+VISIBLE = f"plain-visible-marker-{os.urandom(4).hex()}"
+
+
+def _raw_bytes(path: Path) -> dict[str, bytes]:
+    files = {}
+    for suffix in ("", "-wal", "-shm"):
+        file = Path(f"{path}{suffix}")
+        if file.exists():
+            files[file.name] = file.read_bytes()
+    return files
+
+
+def _leaks(files: dict[str, bytes]) -> list[str]:
+    leaks = []
+    for name, data in files.items():
+        for secret in SECRETS:
+            forms = [
+                secret.encode(),
+                secret.encode("utf-16-le"),
+                base64.b64encode(secret.encode()),
+                secret[:16].encode(),  # a prefix would show partial leaks too
+            ]
+            leaks += [f"{secret!r} in {name}" for form in forms if form in data]
+    return leaks
+
+
+async def test_no_sensitive_plaintext_in_the_database_files(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    store = Store(SqliteBackend(path), keyring=Keyring.generate())
+    await store.open()
+    await store.put(Case(guild_id=1, number=1, user_id=2, reason=SECRETS[0], nickname=SECRETS[1]))
+    await store.put(Case(guild_id=1, number=2, user_id=2, reason=SECRETS[2], nickname=VISIBLE))
+    await store.put(Submission(guild_id=1, form=VISIBLE, user_id=3, answers={"q": SECRETS[3]}))
+    settings = store.settings("raw")
+    settings.register(Scope.GUILD, sensitive=("token",), token="")
+    settings.register(Scope.USER, sensitive=("note",), note="")
+    await settings.guild(1).set("token", SECRETS[4])
+    await settings.user(2).set("note", SECRETS[5])
+    assert (await store.find(Case, scope=1, nickname=SECRETS[1])).items[0].number == 1
+
+    live = _raw_bytes(path)
+    assert any(name.endswith("-wal") for name in live)  # WAL mode: data sits in the WAL first
+    assert _leaks(live) == []
+    assert any(VISIBLE.encode() in data for data in live.values())  # the grep can find things
+    await store.close()
+
+    closed = _raw_bytes(path)
+    assert _leaks(closed) == []
+    assert VISIBLE.encode() in closed["store.sqlite3"]
+
+
+async def test_the_database_file_is_private(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "store.sqlite3"
+    backend = SqliteBackend(path)
+    await backend.open()
+    await backend.close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+async def test_an_unwritable_location_is_a_clear_error(tmp_path: Path) -> None:
+    import pytest
+
+    from securebot.errors import BackendUnavailableError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(BackendUnavailableError, match="cannot create SQLite store"):
+        await SqliteBackend(blocker / "store.sqlite3").open()
+
+
+async def test_a_closed_store_says_so(tmp_path: Path) -> None:
+    import pytest
+
+    from securebot.errors import BackendUnavailableError
+
+    backend = SqliteBackend(tmp_path / "s.sqlite3")
+    with pytest.raises(BackendUnavailableError, match="not open"):
+        await backend.get("c", "global", "k", now=0.0)
