@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import redis
 import redis.asyncio
+from cryptography.hazmat.primitives.serialization import Encoding
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -221,6 +222,36 @@ def test_client_trusting_another_root_refuses_the_server(tls_redis: TLSRedis) ->
         with pytest.raises(redis.ConnectionError, match="CERTIFICATE_VERIFY_FAILED"):
             client.ping()
         client.close()
+
+
+def test_client_with_crl_refuses_a_revoked_server_and_accepts_otherwise(
+    tls_redis: TLSRedis,
+) -> None:
+    leaf = pki.issue_client(tls_redis.intermediate, "bot")
+    chain = pki.bundle_pem(leaf.certificate, tls_redis.intermediate.certificate)
+    results = {}
+    for label, revoked in (
+        ("current", [12345]),
+        ("revoked", [tls_redis.server.certificate.serial_number]),
+    ):
+        crl = pki.create_crl(tls_redis.intermediate, revoked).public_bytes(Encoding.PEM)
+        with tls.RedisTLS(
+            ca_pem=tls_redis.root.certificate_pem(),
+            cert_chain_pem=chain,
+            key_pem=leaf.private_key_pem(),
+            crl_pem=crl,
+        ) as material:
+            client = redis.Redis(
+                host="127.0.0.1", port=tls_redis.port, **material.kwargs(), **no_retry()
+            )
+            try:
+                results[label] = client.ping()
+            except redis.ConnectionError as exc:
+                results[label] = str(exc)
+            finally:
+                client.close()
+    assert results["current"] is True
+    assert "certificate revoked" in str(results["revoked"])
 
 
 def test_closed_material_is_gone(tls_redis: TLSRedis) -> None:

@@ -16,7 +16,6 @@ refused too). Servers require a client certificate.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import ssl
 from typing import Any
@@ -41,7 +40,8 @@ class MemoryFile:
     """PEM bytes in an anonymous, sealed in-memory file readable through :attr:`path`.
 
     The file exists only in this process's memory (no directory entry, no disk); it stays
-    readable until :meth:`close`. Use it as a context manager for one-shot loads.
+    readable until :meth:`close`. It is sealed against writes, shrinking and growing where the
+    kernel supports seals (Linux >= 3.17). Use it as a context manager for one-shot loads.
     """
 
     def __init__(self, data: bytes, *, name: str = "securebot-tls") -> None:
@@ -52,7 +52,13 @@ class MemoryFile:
                 "give the TLS material to the client library yourself"
             )
         flags = getattr(os, "MFD_CLOEXEC", 0) | getattr(os, "MFD_ALLOW_SEALING", 0)
-        fd = create(name, flags)
+        try:
+            fd = create(name, flags)
+        except OSError as exc:
+            raise CertificateError(
+                f"loading TLS keys from memory failed: memfd_create refused ({exc.strerror}); "
+                "allow the memfd_create system call for this process"
+            ) from None
         try:
             view = memoryview(data)
             while view:
@@ -181,26 +187,43 @@ class RedisTLS:
         cert_chain_pem: bytes,
         key_pem: bytes,
         key_password: bytes | None = None,
+        crl_pem: bytes | None = None,
     ) -> None:
         chain = _certificates(cert_chain_pem, "certificate chain")
         material = _pem(chain) + _clear_key_pem(_private_key(key_pem, key_password))
         self._ca = _pem(_certificates(ca_pem, "CA")).decode("ascii")
+        self._crl: MemoryFile | None = None
+        if crl_pem is not None:
+            crl = _crl(crl_pem).public_bytes(serialization.Encoding.PEM)
+            self._crl = MemoryFile(self._ca.encode("ascii") + crl, name="securebot-redis-crl")
         self._file = MemoryFile(material, name="securebot-redis-tls")
 
     def kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``redis.Redis`` / ``redis.asyncio.Redis`` (and pools)."""
-        return {
+        """Keyword arguments for ``redis.Redis`` / ``redis.asyncio.Redis`` (and pools).
+
+        With a CRL, the root and the CRL are passed as ``ssl_ca_certs`` (a memory file) and
+        ``ssl_include_verify_flags`` turns on ``VERIFY_CRL_CHECK_LEAF`` (a redis-py option that
+        8.x has and older releases may lack).
+        """
+        arguments: dict[str, Any] = {
             "ssl": True,
-            "ssl_ca_data": self._ca,
             "ssl_certfile": self._file.path,
             "ssl_cert_reqs": "required",
             "ssl_check_hostname": True,
             "ssl_min_version": ssl.TLSVersion.TLSv1_2,
         }
+        if self._crl is None:
+            arguments["ssl_ca_data"] = self._ca
+        else:
+            arguments["ssl_ca_certs"] = self._crl.path
+            arguments["ssl_include_verify_flags"] = [ssl.VerifyFlags.VERIFY_CRL_CHECK_LEAF]
+        return arguments
 
     def close(self) -> None:
-        """Release the in-memory key file; clients created from :meth:`kwargs` stop reconnecting."""
+        """Release the in-memory files; clients created from :meth:`kwargs` stop reconnecting."""
         self._file.close()
+        if self._crl is not None:
+            self._crl.close()
 
     def __enter__(self) -> RedisTLS:
         return self
@@ -245,16 +268,20 @@ def _load_trust(context: ssl.SSLContext, ca_pem: bytes, crl_pem: bytes | None) -
         raise CertificateError(f"the CA certificate could not be loaded ({exc.reason})") from None
     if crl_pem is None:
         return
-    try:
-        crl = x509.load_pem_x509_crl(crl_pem)
-    except ValueError:
-        raise CertificateError("not a PEM CRL (expected -----BEGIN X509 CRL-----)") from None
+    crl = _crl(crl_pem)
     with MemoryFile(crl.public_bytes(serialization.Encoding.PEM), name="securebot-crl") as file:
         try:
             context.load_verify_locations(cafile=file.path)
         except ssl.SSLError as exc:
             raise CertificateError(f"the CRL could not be loaded ({exc.reason})") from None
     context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+
+
+def _crl(pem: bytes) -> x509.CertificateRevocationList:
+    try:
+        return x509.load_pem_x509_crl(pem)
+    except ValueError:
+        raise CertificateError("not a PEM CRL (expected -----BEGIN X509 CRL-----)") from None
 
 
 def _certificates(pem: bytes, what: str) -> list[x509.Certificate]:
@@ -296,6 +323,11 @@ def _pem(certificates: list[x509.Certificate]) -> bytes:
 
 
 def _seal(fd: int) -> None:
+    """Forbid any later change of the file's content or size (where the kernel supports seals)."""
+    try:
+        import fcntl  # POSIX only, like memfd itself
+    except ImportError:
+        return
     seals = 0
     for name in _SEALS:
         seals |= getattr(fcntl, name, 0)
