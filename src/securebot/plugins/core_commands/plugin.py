@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from discord.ext import commands
@@ -29,7 +30,7 @@ class CoreCommands(securebot.Plugin):
     async def ping(self, ctx: securebot.Context) -> None:
         """Reply ``pong`` with the gateway latency."""
         latency = ctx.bot.latency
-        shown = f" ({latency * 1000:.0f} ms)" if latency == latency and latency > 0 else ""
+        shown = f" ({latency * 1000:.0f} ms)" if math.isfinite(latency) and latency > 0 else ""
         await ctx.send(f"pong{shown}")
 
     @securebot.command(
