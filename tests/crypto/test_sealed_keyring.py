@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -10,6 +11,9 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from securebot.crypto import (
     EnvKeyProvider,
@@ -23,7 +27,7 @@ from securebot.crypto import (
     seal_keyring,
 )
 from securebot.crypto.sealed import read_sealed_file, write_sealed_file
-from securebot.errors import KeyProviderError, KeyringError
+from securebot.errors import KeyProviderError, KeyringError, UnknownKeyError
 
 
 @pytest.fixture
@@ -214,3 +218,73 @@ def test_sealed_file_is_written_atomically_0600(tmp_path: Path) -> None:
     assert [p.name for p in path.parent.iterdir()] == ["keyring.json"]
     with pytest.raises(KeyringError, match="cannot read the keyring file"):
         read_sealed_file(tmp_path / "nope.json")
+
+
+# --- properties over random keyring histories -------------------------------------------------
+
+os.environ["SECUREBOT_TEST_PROPERTY_KEK"] = base64.b64encode(os.urandom(32)).decode()
+PROPERTY_PROVIDER = EnvKeyProvider("SECUREBOT_TEST_PROPERTY_KEK")
+
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("rotate"), st.sampled_from(["settings", "messages", "index"])),
+        st.tuples(st.just("stage"), st.sampled_from(["settings", "audit"])),
+        st.tuples(st.just("guild"), st.integers(1, 5).map(str)),
+        st.tuples(st.just("shred"), st.integers(1, 5).map(str)),
+        st.tuples(st.just("write"), st.integers(1, 5).map(str)),
+    ),
+    max_size=12,
+)
+
+
+def _apply(keyring: Keyring, history: list[tuple[str, str]]) -> list[tuple[bytes, FieldContext]]:
+    cipher = FieldCipher(keyring, "messages")
+    written = []
+    for op, arg in history:
+        if op == "rotate":
+            old = keyring.primary(arg).key_id
+            keyring.rotate(arg)
+            keyring.retire(old)
+        elif op == "stage":
+            keyring.add_key(arg)
+        elif op == "guild":
+            guild = keyring.guild_key(arg)
+            if guild is None or not guild.destroyed:
+                keyring.add_guild(arg)
+        elif op == "shred":
+            keyring.shred_guild(arg)
+        elif op == "write":
+            guild = keyring.guild_key(arg)
+            if guild is None or not guild.destroyed:
+                ctx = FieldContext("messages", "content", "r", scope=arg)
+                written.append((cipher.encrypt(f"text for {arg}", ctx), ctx))
+    return written
+
+
+@hyp_settings(max_examples=60)
+@given(operations)
+def test_seal_open_preserves_every_history(history: list[tuple[str, str]]) -> None:
+    keyring = Keyring.generate()
+    written = _apply(keyring, history)
+    sealed = asyncio.run(seal_keyring(keyring, PROPERTY_PROVIDER, environment="test"))
+    reopened = asyncio.run(open_keyring(sealed, PROPERTY_PROVIDER, environment="test"))
+    assert reopened._dump() == keyring._dump()
+    cipher = FieldCipher(reopened, "messages")
+    for blob, ctx in written:
+        guild = reopened.guild_key(ctx.scope)
+        if guild is not None and guild.destroyed:
+            with pytest.raises(UnknownKeyError, match="crypto-shredded"):
+                cipher.decrypt(blob, ctx)
+        else:
+            assert cipher.decrypt(blob, ctx) == f"text for {ctx.scope}"
+    secrets = [e.material for e in keyring.entries() if e.material]
+    secrets += [g.material for g in map(keyring.guild_key, keyring.guilds) if g and g.material]
+    shown = "\n".join(
+        [repr(reopened), str(reopened), sealed.decode(), repr(cipher)]
+        + [f"{e!r} {e}" for e in reopened.entries()]
+        + [repr(r) for r in reopened.report()]
+    )
+    for material in secrets:
+        assert material.hex() not in shown
+        assert base64.b64encode(material).decode() not in shown
+        assert repr(material)[2:-1] not in shown

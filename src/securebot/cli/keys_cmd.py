@@ -16,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
-from securebot.crypto import Keyring, make_provider, open_keyring, seal_keyring
+from securebot.crypto import Keyring, make_provider, open_keyring, save_keyring_file
 from securebot.crypto.keyring import PURPOSES
 from securebot.crypto.providers import (
     DEFAULT_KEK_VARIABLE,
@@ -30,7 +31,7 @@ from securebot.crypto.providers import (
     KeyProvider,
     current_environment,
 )
-from securebot.crypto.sealed import describe_sealed, read_sealed_file, write_sealed_file
+from securebot.crypto.sealed import describe_sealed, read_sealed_file
 from securebot.errors import KeyringError
 
 #: Environment variable naming the sealed keyring file when ``--keyring`` is not given.
@@ -79,7 +80,7 @@ async def _open(
 
 
 async def _save(path: Path, keyring: Keyring, provider: KeyProvider, env: str | None) -> None:
-    write_sealed_file(path, await seal_keyring(keyring, provider, environment=env))
+    await save_keyring_file(path, keyring, provider, environment=env)
 
 
 def _change(
@@ -118,6 +119,13 @@ def keys_group() -> None:
 @click.option("--kms-key-id", default=None, help="aws-kms provider: key ARN or alias.")
 @click.option("--kms-region", default=None, help="aws-kms provider: region.")
 @_endpoint_option
+@click.option(
+    "--max-age-days",
+    type=click.IntRange(1, 3650),
+    default=90,
+    show_default=True,
+    help="Age after which rotating a primary key is due (status reports it).",
+)
 def init(
     keyring_path: Path,
     environment: str | None,
@@ -127,6 +135,7 @@ def init(
     kms_key_id: str | None,
     kms_region: str | None,
     kms_endpoint_url: str | None,
+    max_age_days: int,
 ) -> None:
     """Create a new keyring (one primary key per purpose) sealed by PROVIDER."""
     if keyring_path.exists():
@@ -148,7 +157,7 @@ def init(
             options["endpoint_url"] = kms_endpoint_url
     env = current_environment(environment)
     key_provider = make_provider(provider, options, environment=env, create=True)
-    keyring = Keyring.generate(PURPOSES)
+    keyring = Keyring.generate(PURPOSES, max_age=timedelta(days=max_age_days))
     asyncio.run(_save(keyring_path, keyring, key_provider, env))
     click.echo(f"created keyring {keyring.ident} in {keyring_path}")
     click.echo(f"  provider: {provider}  environment: {env}")

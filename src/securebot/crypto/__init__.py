@@ -7,7 +7,8 @@
 * :class:`Secret`, :func:`register_secret`, :class:`RedactingFilter`, :func:`install_redaction`:
   secrets that stay out of reprs and logs;
 * key providers (:class:`EnvKeyProvider`, :class:`LocalKeyProvider`, :class:`AwsKmsKeyProvider`),
-  :func:`seal_keyring` and :func:`open_keyring` (startup, fail closed);
+  :func:`seal_keyring`, :func:`open_keyring` and :func:`open_keyring_file` (startup, fail
+  closed), :func:`save_keyring_file`;
 * :func:`reencrypt_records`: re-encryption after a rotation.
 
 Imports only :mod:`cryptography` and :mod:`securebot.errors` (boto3 lazily, for ``aws-kms``).
@@ -32,7 +33,13 @@ from securebot.crypto.providers import (
 )
 from securebot.crypto.redact import REDACTED, RedactingFilter, install_redaction, redact
 from securebot.crypto.rotation import ReencryptionReport, reencrypt_records
-from securebot.crypto.sealed import describe_sealed, open_keyring, seal_keyring
+from securebot.crypto.sealed import (
+    describe_sealed,
+    open_keyring,
+    open_keyring_file,
+    save_keyring_file,
+    seal_keyring,
+)
 from securebot.crypto.search import BlindIndex, normalize
 from securebot.crypto.secrets import Secret, register_secret, unregister_secret
 
@@ -63,9 +70,11 @@ __all__ = [
     "make_provider",
     "normalize",
     "open_keyring",
+    "open_keyring_file",
     "redact",
     "reencrypt_records",
     "register_secret",
+    "save_keyring_file",
     "seal_keyring",
     "unregister_secret",
 ]

@@ -212,3 +212,32 @@ def read_sealed_file(path: str | os.PathLike[str]) -> bytes:
         return Path(path).read_bytes()
     except OSError as exc:
         raise KeyringError(f"cannot read the keyring file {path}: {exc.strerror}") from None
+
+
+async def open_keyring_file(
+    path: str | os.PathLike[str],
+    provider: KeyProvider | None = None,
+    *,
+    environment: str | None = None,
+    clock: Clock = utc_now,
+    provider_options: Mapping[str, str] | None = None,
+) -> Keyring:
+    """:func:`open_keyring` on a sealed keyring file: the bot's startup call."""
+    return await open_keyring(
+        read_sealed_file(path),
+        provider,
+        environment=environment,
+        clock=clock,
+        provider_options=provider_options,
+    )
+
+
+async def save_keyring_file(
+    path: str | os.PathLike[str],
+    keyring: Keyring,
+    provider: KeyProvider,
+    *,
+    environment: str | None = None,
+) -> None:
+    """Seal ``keyring`` under a fresh data key and replace the file at ``path`` atomically."""
+    write_sealed_file(path, await seal_keyring(keyring, provider, environment=environment))
