@@ -234,6 +234,10 @@ def test_tls_1_1_client_is_refused(ca: PKI) -> None:
     assert not outcome.accepted
     assert outcome.reply == b""
     assert outcome.client_error is not None
+    if "no protocols available" in str(outcome.client_error):
+        # An OpenSSL built without TLS 1.1 cannot even offer it: the handshake fails either way.
+        return
+    # Here OpenSSL offers TLS 1.1 and our server refuses it (measured: the usual case).
     assert "unsupported protocol" in outcome.server_reason()
 
 

@@ -59,7 +59,7 @@ CLIENT_URI_PREFIX = "urn:securebot:service:"
 #: Longest lifetime of a leaf certificate, in days (short-lived leaves are the revocation plan).
 MAX_LEAF_DAYS = 90
 #: Shortest passphrase accepted for the long-lived CA keys.
-MIN_PASSPHRASE_LENGTH = 12
+MIN_PASSPHRASE_LENGTH = 16
 
 _ROOT_DAYS = 3650
 _INTERMEDIATE_DAYS = 730
