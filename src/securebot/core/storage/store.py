@@ -7,7 +7,9 @@ back (migrating old schema versions on the fly) and tells subscribers about ever
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -207,7 +209,7 @@ class Store:
         change: Callable[[R | None], R | None],
         *,
         scope: int | str | None = None,
-        attempts: int = 10,
+        attempts: int = 100,
     ) -> R | None:
         """Read-modify-write with compare-and-set, retried on conflicts.
 
@@ -216,7 +218,7 @@ class Store:
 
         :raises ConflictError: still conflicting after ``attempts`` tries.
         """
-        for _ in range(attempts):
+        for attempt in range(attempts):
             found = await self.get_versioned(cls, key, scope=scope)
             current = None if found is None else found.record
             new = change(current)
@@ -225,6 +227,8 @@ class Store:
             try:
                 await self.put(new, expect=0 if found is None else found.revision)
             except ConflictError:
+                # let the writer that won finish; jitter so the losers do not collide again
+                await asyncio.sleep(random.random() * 0.002 * min(attempt, 10))  # noqa: S311
                 continue
             return new
         raise ConflictError(
