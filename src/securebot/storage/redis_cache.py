@@ -35,7 +35,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, Final
 
 import attrs
@@ -94,6 +94,8 @@ class CacheStats:
     redis_hits: int = 0
     misses: int = 0
     fallbacks: int = 0
+    #: Reads sent to the store of record because a write of the same entry was in flight.
+    bypasses: int = 0
     redis_errors: int = 0
     invalidations_received: int = 0
     recoveries: int = 0
@@ -183,6 +185,7 @@ class RedisCache:
         self._gen = "0"
         self._local: dict[str, str] = {}
         self._epoch = 0
+        self._pending: dict[str, int] = {}
         self._healthy = False
         self._down_since: float | None = None
         self._pubsub: Any = None
@@ -362,6 +365,11 @@ class RedisCache:
             self.stats.fallbacks += 1
             text: str = await load()
             return text
+        if ident in self._pending:
+            # a write of ours is in flight: only the store of record knows the outcome
+            self.stats.bypasses += 1
+            text = await load()
+            return text
         epoch, gen = self._epoch, self._gen
         value_key = self._value_key(ident)
         try:
@@ -393,6 +401,27 @@ class RedisCache:
             self._local[ident] = text
         return text
 
+    @contextlib.asynccontextmanager
+    async def _writing(self, idents: Sequence[str]) -> AsyncIterator[None]:
+        """Around a write to the store of record: bypass the cache for ``idents`` meanwhile,
+        then invalidate them here, in Redis and in every other process."""
+        self._epoch += 1
+        for ident in idents:
+            self._pending[ident] = self._pending.get(ident, 0) + 1
+            self._local.pop(ident, None)
+        try:
+            yield
+        finally:
+            try:
+                await self._invalidate_ids(idents)
+            finally:
+                for ident in idents:
+                    left = self._pending[ident] - 1
+                    if left:
+                        self._pending[ident] = left
+                    else:
+                        del self._pending[ident]
+
     async def _invalidate_ids(self, idents: Sequence[str]) -> None:
         """After a write to the store of record: drop ``idents`` here, in Redis, everywhere."""
         self._epoch += 1
@@ -400,20 +429,23 @@ class RedisCache:
             self._local.pop(ident, None)
         if not self._healthy:
             return  # the recovery moves the generation: nothing cached now is read again
-        keys: list[str] = []
-        for ident in idents:
-            keys += [self._value_key(ident), self._version_key(ident)]
-        try:
-            await self._invalidate(
-                keys=keys,
-                args=[
-                    self._channel,
-                    f"{self._sender}|{json.dumps(list(idents))}",
-                    self.ttl_ms * 24,
-                ],
-            )
-        except Exception as error:  # noqa: BLE001
-            self._degrade(error)
+        for start in range(0, len(idents), 500):
+            chunk = idents[start : start + 500]
+            keys: list[str] = []
+            for ident in chunk:
+                keys += [self._value_key(ident), self._version_key(ident)]
+            try:
+                await self._invalidate(
+                    keys=keys,
+                    args=[
+                        self._channel,
+                        f"{self._sender}|{json.dumps(list(chunk))}",
+                        self.ttl_ms * 24,
+                    ],
+                )
+            except Exception as error:  # noqa: BLE001
+                self._degrade(error)
+                return
 
     async def flush(self) -> None:
         """Forget everything cached, in every process (after writes that bypassed the cache)."""
@@ -444,28 +476,21 @@ class RedisCache:
 
     async def put(self, doc: Document, *, now: float, expect: int | None = None) -> int:
         """Write to the store of record, then invalidate the cached copy."""
-        try:
+        async with self._writing([self._doc_id(doc.collection, doc.scope, doc.key)]):
             return await self.store.put(doc, now=now, expect=expect)
-        finally:
-            await self._invalidate_ids([self._doc_id(doc.collection, doc.scope, doc.key)])
 
     async def put_many(self, docs: Sequence[Document], *, now: float) -> list[int]:
         """Write all to the store of record, then invalidate their cached copies."""
-        try:
+        idents = [self._doc_id(d.collection, d.scope, d.key) for d in docs]
+        async with self._writing(idents):
             return await self.store.put_many(docs, now=now)
-        finally:
-            idents = [self._doc_id(d.collection, d.scope, d.key) for d in docs]
-            for start in range(0, len(idents), 500):
-                await self._invalidate_ids(idents[start : start + 500])
 
     async def delete(
         self, collection: str, scope: str, key: str, *, now: float, expect: int | None = None
     ) -> bool:
         """Delete in the store of record, then invalidate the cached copy."""
-        try:
+        async with self._writing([self._doc_id(collection, scope, key)]):
             return await self.store.delete(collection, scope, key, now=now, expect=expect)
-        finally:
-            await self._invalidate_ids([self._doc_id(collection, scope, key)])
 
     async def find(self, query: Query, *, now: float) -> Page:
         """Queries always go to the store of record."""
@@ -518,27 +543,21 @@ class RedisCache:
         owner: int | None = None,
     ) -> None:
         """Store in the store of record, then invalidate the value and its path."""
-        try:
+        idents = [
+            self._setting_id(namespace, scope, path, name),
+            self._settings_id(namespace, scope, path),
+        ]
+        async with self._writing(idents):
             await self.store.set_setting(namespace, scope, path, name, value, owner=owner)
-        finally:
-            await self._invalidate_ids(
-                [
-                    self._setting_id(namespace, scope, path, name),
-                    self._settings_id(namespace, scope, path),
-                ]
-            )
 
     async def delete_setting(self, namespace: str, scope: str, path: str, name: str) -> bool:
         """Delete in the store of record, then invalidate the value and its path."""
-        try:
+        idents = [
+            self._setting_id(namespace, scope, path, name),
+            self._settings_id(namespace, scope, path),
+        ]
+        async with self._writing(idents):
             return await self.store.delete_setting(namespace, scope, path, name)
-        finally:
-            await self._invalidate_ids(
-                [
-                    self._setting_id(namespace, scope, path, name),
-                    self._settings_id(namespace, scope, path),
-                ]
-            )
 
     async def get_settings(self, namespace: str, scope: str, path: str) -> dict[str, Any]:
         """Every stored value under one path (cached as a whole)."""
