@@ -1,1 +1,129 @@
-"""pytest plugin shipped to plugin authors (fixtures arrive with the emulator)."""
+"""pytest plugin shipped to plugin authors: a fresh local Discord per test, and a bot on it.
+
+Fixtures (all function-scoped, async where they must be):
+
+``emulator``
+    A started :class:`~securebot.testing.emulator.Emulator` with response conformance
+    checking on; the test fails if the emulator hit an internal error or sent a body that does
+    not match discord/openapi.json.
+``discord_bot_account``
+    The bot's account in the emulator (token ``"test-token"``, all privileged intents allowed).
+``discord_guild``
+    A :class:`~securebot.testing.emulator.StandardGuild`: owner, admin, moderator, member, the
+    bot (Administrator), ``#general``, ``#staff`` (staff only) and a voice channel.
+``securebot_plugins``
+    The plugins the bot runs; override it in your test module (default: ``core_commands``).
+``securebot_config``
+    The :class:`~securebot.Config` of the bot (``api_base_url`` set to the emulator).
+``securebot_bot``
+    A running :class:`~securebot.Bot` with ``securebot_plugins``, connected and ready; closed
+    after the test, and whatever ended its task early is raised.
+
+After the run, the terminal summary reports how many routes and responses were validated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from securebot.core.bot import Bot
+from securebot.core.config import BotSettings, Config
+from securebot.core.plugin import Plugin
+from securebot.testing.emulator import Emulator, RateLimits, StandardGuild
+from securebot.testing.emulator.conformance import Conformance
+from securebot.testing.emulator.model import BotAccount
+
+_TOTAL = pytest.StashKey[Conformance]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Prepare the run-wide conformance tally."""
+    config.stash[_TOTAL] = Conformance()
+
+
+@pytest.fixture
+async def emulator(request: pytest.FixtureRequest) -> AsyncIterator[Emulator]:
+    """A fresh, started emulator; fails the test on emulator bugs or non-conforming bodies."""
+    checker = Conformance()
+    emu = Emulator(conformance=checker, rate_limits=RateLimits())
+    await emu.start()
+    try:
+        yield emu
+    finally:
+        await emu.stop()
+        request.config.stash[_TOTAL].merge(checker)
+    if emu.internal_errors:
+        pytest.fail(f"the emulator failed internally: {emu.internal_errors[0]!r}")
+    if checker.violations:
+        shown = "\n".join(
+            f"  {v.route} {v.status} at /{v.path}: {v.message}" for v in checker.violations[:5]
+        )
+        pytest.fail(f"{len(checker.violations)} response(s) do not match openapi.json:\n{shown}")
+
+
+@pytest.fixture
+def discord_bot_account(emulator: Emulator) -> BotAccount:
+    """The bot's account (token ``test-token``)."""
+    return emulator.create_bot("securebot", token="test-token")  # noqa: S106 - a test fixture token, not a secret
+
+
+@pytest.fixture
+def discord_guild(emulator: Emulator, discord_bot_account: BotAccount) -> StandardGuild:
+    """A guild with owner, admin, moderator, member and the bot."""
+    return emulator.standard_guild(discord_bot_account)
+
+
+@pytest.fixture
+def securebot_plugins() -> list[Plugin]:
+    """The plugins the bot runs (override in a test module); default: ``core_commands``."""
+    from securebot.core.app import load_plugins
+
+    return list(load_plugins(Config()).plugins)
+
+
+@pytest.fixture
+def securebot_config(emulator: Emulator) -> Config:
+    """The bot's configuration, pointed at the emulator."""
+    return Config(bot=BotSettings(api_base_url=emulator.base_url))
+
+
+@pytest.fixture
+async def securebot_bot(
+    emulator: Emulator,
+    discord_bot_account: BotAccount,
+    discord_guild: StandardGuild,
+    securebot_plugins: list[Plugin],
+    securebot_config: Config,
+) -> AsyncIterator[Bot]:
+    """A securebot Bot running the plugins, connected to the emulator and ready."""
+    from securebot.testing.harness import running, securebot_bot
+
+    bot = securebot_bot(emulator, securebot_plugins, config=securebot_config)
+    async with running(bot, emulator, discord_bot_account.token):
+        yield bot
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Report the conformance tally (and write it as JSON if asked)."""
+    total = config.stash.get(_TOTAL, None)
+    if total is None or not (total.validated or total.unchecked):
+        return
+    summary = total.summary()
+    terminalreporter.write_line(
+        "emulator conformance: {routes} routes / {route_statuses} (route, status) pairs, "
+        "{responses} response bodies validated against openapi.json, {violations} violations, "
+        "{unchecked} bodiless or schemaless responses".format(**summary)
+    )
+    target = os.environ.get("SECUREBOT_CONFORMANCE_REPORT")
+    if target:
+        detail = {
+            **summary,
+            "pairs": sorted(f"{route} {status}" for route, status in total.validated),
+        }
+        with open(target, "w", encoding="utf-8") as handle:
+            json.dump(detail, handle, indent=1)
