@@ -7,6 +7,7 @@ import ipaddress
 import pickle
 
 import pytest
+import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
@@ -374,3 +375,46 @@ def test_verify_chain_checks_the_crl(
     foreign = pki.create_crl(_issuer(), [], now=NOW)
     with pytest.raises(CertificateError, match="not issued by the certificate's issuer"):
         pki.verify_chain(good.certificate, purpose="client", crl=foreign, now=NOW, **common)
+
+
+# --- renewal -------------------------------------------------------------------------------
+
+
+def test_renew_keeps_names_and_purpose_with_a_new_key(intermediate: pki.CertifiedKey) -> None:
+    old = pki.issue_server(intermediate, "redis", dns=["redis.internal"], ips=["10.0.0.5"], now=NOW)
+    later = NOW + dt.timedelta(days=50)
+    new = pki.renew(intermediate, old.certificate, days=30, now=later)
+    assert new.certificate.serial_number != old.certificate.serial_number
+    assert new.certificate.public_key() != old.certificate.public_key()
+    assert new.certificate.subject == old.certificate.subject
+    for kind in (x509.SubjectAlternativeName, x509.ExtendedKeyUsage):
+        assert ext(new.certificate, kind).value == ext(old.certificate, kind).value
+    assert new.certificate.not_valid_after_utc == later + dt.timedelta(days=30)
+
+    client = pki.issue_client(intermediate, "bot", now=NOW)
+    renewed = pki.renew(intermediate, client.certificate, now=NOW)
+    assert pki.service_name(renewed.certificate) == "bot"
+    assert ext(renewed.certificate, x509.ExtendedKeyUsage).value == x509.ExtendedKeyUsage(
+        [ExtendedKeyUsageOID.CLIENT_AUTH]
+    )
+
+
+def test_renew_under_a_new_intermediate(root: pki.CertifiedKey) -> None:
+    first = pki.create_intermediate(root, now=NOW)
+    second = pki.create_intermediate(root, now=NOW)
+    old = pki.issue_client(first, "bot", now=NOW)
+    new = pki.renew(second, old.certificate, now=NOW)
+    new.certificate.verify_directly_issued_by(second.certificate)
+
+
+def test_renew_refuses_what_is_not_a_securebot_leaf(
+    root: pki.CertifiedKey, intermediate: pki.CertifiedKey
+) -> None:
+    with pytest.raises(CertificateError, match="CA certificate: renew leaves only"):
+        pki.renew(root, intermediate.certificate, now=NOW)
+    # trustme (test extra) issues leaves with several EKUs: not one of ours
+    foreign = x509.load_pem_x509_certificate(
+        trustme.CA().issue_cert("example.internal").cert_chain_pems[0].bytes()
+    )
+    with pytest.raises(CertificateError, match="no single serverAuth or clientAuth purpose"):
+        pki.renew(intermediate, foreign, now=dt.datetime.now(dt.UTC))

@@ -216,3 +216,22 @@ def test_help_lists_every_command() -> None:
     assert result.exit_code == 0
     for command in ("init-root", "init-intermediate", "issue", "crl", "bundle", "verify"):
         assert command in result.output
+
+
+def test_renew_replaces_the_files_and_keeps_the_previous_ones(ca_dir: Path) -> None:
+    assert run("issue", "server", "redis", "--dns", "localhost", *inter_pass(ca_dir)).exit_code == 0
+    issued = ca_dir / "issued"
+    old = cert(issued / "server-redis.crt")
+    result = run("renew", str(issued / "server-redis.crt"), "--days", "45", *inter_pass(ca_dir))
+    assert result.exit_code == 0, result.output
+    new = cert(issued / "server-redis.crt")
+    assert new.serial_number != old.serial_number
+    assert (new.not_valid_after_utc - new.not_valid_before_utc).days == 45
+    assert cert(issued / f"server-redis.{old.serial_number:x}.crt") == old
+    assert mode(issued / f"server-redis.{old.serial_number:x}.key") == 0o600
+    assert mode(issued / "server-redis.key") == 0o600
+    pki.load_certified_key((issued / "server-redis.crt").read_bytes(),
+                           (issued / "server-redis.key").read_bytes())  # fmt: skip
+    ok = run("verify", str(issued / "server-redis.bundle.pem"), "--purpose", "server",
+             "--name", "localhost", "--dir", str(ca_dir))  # fmt: skip
+    assert ok.exit_code == 0, ok.output

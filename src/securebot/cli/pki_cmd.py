@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from securebot.crypto import pki
 from securebot.errors import CertificateError
@@ -43,7 +44,8 @@ def pki_group() -> None:
     """Internal certificate authority for mutual TLS (Redis, MongoDB, services).
 
     Typical order: init-root (on an offline machine), init-intermediate, then issue server
-    and client leaves (30-90 days) as needed, crl to revoke, bundle to rebuild a chain.
+    and client leaves (30-90 days) as needed, renew them before they expire, crl to revoke,
+    bundle to rebuild a chain, verify to check one.
     """
 
 
@@ -158,6 +160,34 @@ def issue_client(service: str, days: int, directory: Path, passphrase_file: Path
     intermediate = _load_intermediate(directory, passphrase_file)
     leaf = pki.issue_client(intermediate, service, days=days)
     _write_leaf(directory, f"client-{service}", leaf, intermediate)
+
+
+@pki_group.command("renew")
+@click.argument("certificate", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@_leaf_days
+@_dir_option
+@_issuer_passphrase
+def renew(certificate: Path, days: int, directory: Path, passphrase_file: Path | None) -> None:
+    """Issue a successor of the leaf CERTIFICATE (same names and purpose, new key).
+
+    The new files take the usual names (issued/KIND-NAME.*); the previous ones are kept beside
+    them with their serial number in the name. Deploy the new files, then delete the old key.
+    """
+    old = pki.load_certificate(_read(certificate))
+    intermediate = _load_intermediate(directory, passphrase_file)
+    leaf = pki.renew(intermediate, old, days=days)
+    usage = leaf.certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    kind = "server" if ExtendedKeyUsageOID.SERVER_AUTH in usage else "client"
+    (common_name,) = leaf.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    stem = f"{kind}-{common_name.value!s}"
+    issued = directory / "issued"
+    for suffix in (".crt", ".key", ".bundle.pem"):
+        current = issued / f"{stem}{suffix}"
+        if current.exists():
+            kept = issued / f"{stem}.{old.serial_number:x}{suffix}"
+            _refuse_existing(kept)
+            current.rename(kept)
+    _write_leaf(directory, stem, leaf, intermediate)
 
 
 @pki_group.command("crl")

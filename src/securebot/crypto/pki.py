@@ -50,6 +50,7 @@ __all__ = [
     "load_certified_key",
     "load_crl",
     "load_private_key",
+    "renew",
     "service_name",
     "verify_chain",
 ]
@@ -216,6 +217,43 @@ def issue_client(
     label = _check_service(service, what="service name")
     names: list[x509.GeneralName] = [x509.UniformResourceIdentifier(CLIENT_URI_PREFIX + label)]
     return _issue_leaf(issuer, label, names, ExtendedKeyUsageOID.CLIENT_AUTH, days, now)
+
+
+def renew(
+    issuer: CertifiedKey,
+    certificate: x509.Certificate,
+    *,
+    days: int = _LEAF_DAYS,
+    now: dt.datetime | None = None,
+) -> CertifiedKey:
+    """Issue a successor of leaf ``certificate``: same name, names and purpose, a new key.
+
+    ``issuer`` is the current intermediate (it may differ from the one that signed the old
+    leaf, e.g. after the intermediate was replaced). Only securebot's single-purpose leaves can
+    be renewed; the old certificate stays valid until it expires or is revoked.
+    """
+    what = _describe(certificate)
+    if _basic_constraints(certificate).ca:
+        raise CertificateError(f"{what} is a CA certificate: renew leaves only")
+    try:
+        purposes = list(certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
+        san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        raise CertificateError(f"{what} is not a securebot leaf (no EKU or names)") from None
+    names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    label = str(names[0].value) if names else ""
+    if purposes == [ExtendedKeyUsageOID.SERVER_AUTH]:
+        return issue_server(
+            issuer,
+            label,
+            dns=san.get_values_for_type(x509.DNSName),
+            ips=[str(ip) for ip in san.get_values_for_type(x509.IPAddress)],
+            days=days,
+            now=now,
+        )
+    if purposes == [ExtendedKeyUsageOID.CLIENT_AUTH]:
+        return issue_client(issuer, service_name(certificate), days=days, now=now)
+    raise CertificateError(f"{what} has no single serverAuth or clientAuth purpose")
 
 
 def create_crl(
