@@ -27,7 +27,7 @@ from discord.ext import commands
 import securebot
 from bench.harness import Result
 from securebot.core.config import parse_config
-from securebot.testing.emulator.server import Emulator
+from securebot.testing.emulator import Emulator, RateLimits, use_emulator
 
 #: Rounds per batch and batches per side.
 ROUNDS = 40
@@ -85,7 +85,8 @@ async def _start(bot: Any, token: str) -> asyncio.Task[None]:
 
 
 async def _measure() -> tuple[float, float]:
-    emu = Emulator()
+    # Rate limits off: both bots would be slowed by 429s that measure the emulator, not them.
+    emu = Emulator(rate_limits=RateLimits(enabled=False))
     await emu.start()
     world = emu.world
     ours_account = world.add_bot("ours", token="bench-ours-token")
@@ -95,9 +96,7 @@ async def _measure() -> tuple[float, float]:
     for account in (ours_account, bare_account):
         world.add_member(guild, account.user.id)
     channel = world.add_channel(guild, "general", _text_type())
-    # discord.py reads its URLs from class attributes: point them at the emulator.
-    discord.http.Route.BASE = emu.api_url
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = discord.gateway.yarl.URL(emu.gateway_url)
+    target = use_emulator(emu.base_url)
     ours = _our_bot(emu.base_url)
     bare = _bare_bot()
     tasks = [await _start(ours, ours_account.token), await _start(bare, bare_account.token)]
@@ -145,6 +144,7 @@ async def _measure() -> tuple[float, float]:
             with contextlib.suppress(BaseException):
                 await task
         await emu.stop()
+        target.restore()
 
 
 def _text_type() -> Any:

@@ -27,8 +27,8 @@ from typing import Any
 
 import discord
 
+from securebot.testing.emulator import Emulator, use_emulator
 from securebot.testing.emulator.model import ChannelType
-from securebot.testing.emulator.server import Emulator
 
 
 def build_world(emu: Emulator, guilds: int, members: int) -> Any:
@@ -55,8 +55,7 @@ async def burst(guilds: int, members: int) -> dict[str, float]:
     built = time.perf_counter() - began
     world_bytes = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    discord.http.Route.BASE = emu.api_url
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = discord.gateway.yarl.URL(emu.gateway_url)
+    target = use_emulator(emu.base_url)
     intents = discord.Intents.default()
     intents.members = True
     client = discord.Client(
@@ -89,6 +88,7 @@ async def burst(guilds: int, members: int) -> dict[str, float]:
         with contextlib.suppress(BaseException):
             await task
         await emu.stop()
+        target.restore()
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "guilds": float(guilds),
