@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from click.testing import CliRunner
 from moto.server import ThreadedMotoServer
 
+from securebot.cli import cli
 from securebot.crypto import (
     AwsKmsKeyProvider,
     FieldCipher,
@@ -101,3 +104,36 @@ def test_provider_repr_hides_nothing_secret_and_needs_a_key() -> None:
     assert repr(provider) == "AwsKmsKeyProvider(key_id='alias/securebot', region='eu-west-1')"
     with pytest.raises(KeyProviderError, match="key id or alias is required"):
         AwsKmsKeyProvider("")
+
+
+def test_keys_cli_with_aws_kms(kms_endpoint: str, kms_key: str, tmp_path: Path) -> None:
+    keyring = str(tmp_path / "keyring.json")
+    common = ["--keyring", keyring, "--environment", "production"]
+    runner = CliRunner()
+    created = runner.invoke(
+        cli,
+        [
+            "keys",
+            "init",
+            *common,
+            "--provider",
+            "aws-kms",
+            "--kms-key-id",
+            kms_key,
+            "--kms-region",
+            "eu-west-1",
+            "--kms-endpoint-url",
+            kms_endpoint,
+        ],
+    )
+    assert created.exit_code == 0, created.output
+    status = runner.invoke(cli, ["keys", "status", *common])
+    assert status.exit_code == 0, status.output
+    assert "AwsKmsKeyProvider" in status.output
+    other_env = runner.invoke(
+        cli, ["keys", "status", "--keyring", keyring, "--environment", "staging"]
+    )
+    assert other_env.exit_code == 1
+    assert "sealed for environment 'production'" in other_env.output
+    rotated = runner.invoke(cli, ["keys", "rotate", *common, "--purpose", "messages"])
+    assert rotated.exit_code == 0, rotated.output

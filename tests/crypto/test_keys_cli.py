@@ -167,3 +167,23 @@ def test_bad_key_id_is_a_usage_error(env: dict[str, str]) -> None:
     result = run(env, "retire", "zz")
     assert result.exit_code == 2
     assert "is not a key id" in result.output
+
+
+def test_reseal_moves_the_keyring_to_another_provider(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run(env, "init", "--provider", "env", "--max-age-days", "7").exit_code == 0
+    before = _open(env, monkeypatch)
+    assert before.max_age == timedelta(days=7)
+    kek = tmp_path / "dev-kek"
+    result = run(env, "reseal", "--provider", "local", "--local-key-file", str(kek))
+    assert result.exit_code == 0, result.output
+    assert "now sealed by LocalKeyProvider" in result.output
+    doc = json.loads(Path(env["SECUREBOT_KEYRING"]).read_text())
+    assert doc["provider"]["name"] == "local"
+    status = run({"SECUREBOT_KEYRING": env["SECUREBOT_KEYRING"]}, "status")  # no KEK needed now
+    assert status.exit_code == 0, status.output
+    assert before.ident in status.output
+    wrong = run(env, "reseal", "--provider", "env", "--kek-variable", "NOT_SET_ANYWHERE")
+    assert wrong.exit_code == 1
+    assert "NOT_SET_ANYWHERE is not set" in wrong.output

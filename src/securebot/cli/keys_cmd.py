@@ -54,7 +54,7 @@ _environment_option = click.option(
 _endpoint_option = click.option(
     "--kms-endpoint-url",
     default=None,
-    help="Override the KMS endpoint stored in the keyring file (tests, VPC endpoints).",
+    help="aws-kms provider: KMS endpoint URL (tests, VPC endpoints); overrides the stored one.",
 )
 
 
@@ -95,6 +95,57 @@ def _change(
     return asyncio.run(run())
 
 
+def _provider_options(func: Any) -> Any:
+    """Add ``--provider`` and the options of each provider."""
+    for option in reversed(
+        [
+            click.option(
+                "--provider", type=click.Choice(PROVIDERS), required=True, help="Key provider."
+            ),
+            click.option(
+                "--kek-variable",
+                default=DEFAULT_KEK_VARIABLE,
+                show_default=True,
+                help="env provider: variable holding the base64 key-encryption key.",
+            ),
+            click.option(
+                "--local-key-file",
+                type=click.Path(dir_okay=False, path_type=Path),
+                default=None,
+                help="local provider: key file (created if missing;"
+                " default ~/.config/securebot/dev-kek).",
+            ),
+            click.option("--kms-key-id", default=None, help="aws-kms provider: key ARN or alias."),
+            click.option("--kms-region", default=None, help="aws-kms provider: region."),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def _options_for(
+    provider: str,
+    kek_variable: str,
+    local_key_file: Path | None,
+    kms_key_id: str | None,
+    kms_region: str | None,
+    kms_endpoint_url: str | None,
+) -> dict[str, str]:
+    options: dict[str, str] = {}
+    if provider == "env":
+        options["variable"] = kek_variable
+    elif provider == "local":
+        if local_key_file is not None:
+            options["path"] = str(local_key_file)
+    else:
+        options["key_id"] = kms_key_id or ""
+        if kms_region:
+            options["region"] = kms_region
+        if kms_endpoint_url:
+            options["endpoint_url"] = kms_endpoint_url
+    return options
+
+
 @click.group("keys")
 def keys_group() -> None:
     """Create, inspect and rotate the sealed keyring (see docs/security.md)."""
@@ -103,21 +154,7 @@ def keys_group() -> None:
 @keys_group.command("init")
 @_keyring_option
 @_environment_option
-@click.option("--provider", type=click.Choice(PROVIDERS), required=True, help="Key provider.")
-@click.option(
-    "--kek-variable",
-    default=DEFAULT_KEK_VARIABLE,
-    show_default=True,
-    help="env provider: variable holding the base64 key-encryption key.",
-)
-@click.option(
-    "--local-key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="local provider: key file (created if missing; default ~/.config/securebot/dev-kek).",
-)
-@click.option("--kms-key-id", default=None, help="aws-kms provider: key ARN or alias.")
-@click.option("--kms-region", default=None, help="aws-kms provider: region.")
+@_provider_options
 @_endpoint_option
 @click.option(
     "--max-age-days",
@@ -143,18 +180,9 @@ def init(
             f"{keyring_path} already exists; refusing to replace a keyring (its keys would be"
             " lost). Rotate it with: securebot keys rotate"
         )
-    options: dict[str, str] = {}
-    if provider == "env":
-        options["variable"] = kek_variable
-    elif provider == "local":
-        if local_key_file is not None:
-            options["path"] = str(local_key_file)
-    else:
-        options["key_id"] = kms_key_id or ""
-        if kms_region:
-            options["region"] = kms_region
-        if kms_endpoint_url:
-            options["endpoint_url"] = kms_endpoint_url
+    options = _options_for(
+        provider, kek_variable, local_key_file, kms_key_id, kms_region, kms_endpoint_url
+    )
     env = current_environment(environment)
     key_provider = make_provider(provider, options, environment=env, create=True)
     keyring = Keyring.generate(PURPOSES, max_age=timedelta(days=max_age_days))
@@ -162,6 +190,41 @@ def init(
     click.echo(f"created keyring {keyring.ident} in {keyring_path}")
     click.echo(f"  provider: {provider}  environment: {env}")
     click.echo(f"  purposes: {', '.join(keyring.purposes)}")
+
+
+@keys_group.command("reseal")
+@_keyring_option
+@_environment_option
+@_provider_options
+@click.option(
+    "--kms-endpoint-url", default=None, help="aws-kms provider: endpoint of the new provider."
+)
+def reseal(
+    keyring_path: Path,
+    environment: str | None,
+    provider: str,
+    kek_variable: str,
+    local_key_file: Path | None,
+    kms_key_id: str | None,
+    kms_region: str | None,
+    kms_endpoint_url: str | None,
+) -> None:
+    """Seal the same keyring under another PROVIDER (e.g. env to aws-kms); keys are unchanged."""
+    env = current_environment(environment)
+    options = _options_for(
+        provider, kek_variable, local_key_file, kms_key_id, kms_region, kms_endpoint_url
+    )
+    new_provider = make_provider(provider, options, environment=env, create=True)
+
+    async def run() -> Keyring:
+        keyring, _ = await _open(keyring_path, env, None)
+        await _save(keyring_path, keyring, new_provider, env)
+        # Prove the new file opens before reporting success.
+        await open_keyring(read_sealed_file(keyring_path), new_provider, environment=env)
+        return keyring
+
+    keyring = asyncio.run(run())
+    click.echo(f"keyring {keyring.ident} is now sealed by {new_provider!r}")
 
 
 @keys_group.command("new-kek")
