@@ -49,6 +49,10 @@ class _Registered:
     sensitive: frozenset[str]
 
 
+#: Guild accessors kept per namespace (they are small and immutable).
+_ACCESSOR_CACHE = 4096
+
+
 def _id(value: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise StorageError(f"settings: {what} must be a Discord id (int), got {value!r}")
@@ -65,6 +69,7 @@ class Settings:
         self.store = store
         self.namespace = namespace
         self._registered: dict[Scope, _Registered] = {}
+        self._guilds: dict[int, ScopedSettings] = {}
 
     def register(self, scope: Scope, *, sensitive: Iterable[str] = (), **defaults: Any) -> None:
         """Register names and their defaults for ``scope`` (repeatable; a name once per scope).
@@ -85,6 +90,7 @@ class Settings:
                 f"settings {self.namespace}/{scope}: sensitive {unknown[0]!r} has no default"
             )
         self._registered[scope] = _Registered(merged, secret)
+        self._guilds.clear()  # accessors hold the registration they were built with
 
     def defaults(self, scope: Scope) -> dict[str, Any]:
         """A copy of the registered defaults of ``scope``."""
@@ -103,8 +109,14 @@ class Settings:
 
     def guild(self, guild_id: int) -> ScopedSettings:
         """One guild's values."""
-        gid = _id(guild_id, "guild id")
-        return ScopedSettings(self, Scope.GUILD, str(gid), f"guild:{gid}", None)
+        found = self._guilds.get(guild_id)
+        if found is None or type(guild_id) is not int:
+            gid = _id(guild_id, "guild id")
+            found = ScopedSettings(self, Scope.GUILD, str(gid), f"guild:{gid}", None)
+            if len(self._guilds) >= _ACCESSOR_CACHE:
+                self._guilds.clear()
+            self._guilds[gid] = found
+        return found
 
     def channel(self, guild_id: int, channel_id: int) -> ScopedSettings:
         """One channel's values."""
@@ -130,7 +142,7 @@ class Settings:
 class ScopedSettings:
     """The values of one namespace at one place (a guild, a member...)."""
 
-    __slots__ = ("_backend", "_owner", "_path", "_reg", "_scope", "kind", "settings")
+    __slots__ = ("_backend", "_namespace", "_owner", "_path", "_reg", "_scope", "kind", "settings")
 
     def __init__(
         self, settings: Settings, kind: Scope, scope: str, path: str, owner: int | None
@@ -143,6 +155,7 @@ class ScopedSettings:
         self._owner = owner
         self._reg = settings._registration(kind)
         self._backend = settings.store.backend
+        self._namespace = settings.namespace
 
     def _check(self, name: str) -> None:
         if name not in self._reg.defaults:
@@ -160,9 +173,7 @@ class ScopedSettings:
         reg = self._reg
         if name not in reg.defaults:
             self._check(name)
-        stored = await self._backend.get_setting(
-            self.settings.namespace, self._scope, self._path, name
-        )
+        stored = await self._backend.get_setting(self._namespace, self._scope, self._path, name)
         if stored is ABSENT:
             default = reg.defaults[name]
             return copy.deepcopy(default) if isinstance(default, dict | list) else default
@@ -179,7 +190,7 @@ class ScopedSettings:
         if name in reg.sensitive:
             value = store.codec.seal_setting(value, self._ctx(name))
         await self._backend.set_setting(
-            self.settings.namespace, self._scope, self._path, name, value, owner=self._owner
+            self._namespace, self._scope, self._path, name, value, owner=self._owner
         )
         if store._listeners:
             store._notify(

@@ -55,8 +55,7 @@ CREATE TABLE IF NOT EXISTS counters (
 CREATE TABLE IF NOT EXISTS settings (
     namespace TEXT NOT NULL, scope TEXT NOT NULL, path TEXT NOT NULL, name TEXT NOT NULL,
     value TEXT NOT NULL, owner INTEGER,
-    PRIMARY KEY (namespace, scope, path, name)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS settings_scope ON settings (scope);
+    PRIMARY KEY (scope, namespace, path, name)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS settings_owner ON settings (owner) WHERE owner IS NOT NULL;
 """
 
@@ -102,11 +101,14 @@ class SqliteBackend:
 
     # --- lifecycle --------------------------------------------------------------------------------
 
+    def _closed(self) -> BackendUnavailableError:
+        return BackendUnavailableError(f"SQLite store {self.path} is not open; call open()")
+
     @property
     def db(self) -> sqlite3.Connection:
         """The open connection (for the audit and job stores sharing this file)."""
         if self._db is None:
-            raise BackendUnavailableError(f"SQLite store {self.path} is not open; call open()")
+            raise self._closed()
         return self._db
 
     async def open(self) -> None:
@@ -347,10 +349,13 @@ class SqliteBackend:
 
     async def get_setting(self, namespace: str, scope: str, path: str, name: str) -> Any:
         """A stored value or ABSENT."""
-        row = self.db.execute(
-            "SELECT value FROM settings WHERE namespace=? AND scope=? AND path=? AND name=?",
-            (namespace, scope, path, name),
-        ).fetchone()
+        try:  # the hottest path: no property call (zero-cost try in Python 3.11)
+            row = self._db.execute(  # type: ignore[union-attr]
+                "SELECT value FROM settings WHERE scope=? AND namespace=? AND path=? AND name=?",
+                (scope, namespace, path, name),
+            ).fetchone()
+        except AttributeError:
+            raise self._closed() from None
         return ABSENT if row is None else _loads(row[0])
 
     async def set_setting(
@@ -370,10 +375,15 @@ class SqliteBackend:
             raise StorageError(
                 f"settings {namespace}.{name}: value is not JSON-able: {exc}"
             ) from None
-        self.db.execute(
-            "INSERT OR REPLACE INTO settings VALUES (?,?,?,?,?,?)",
-            (namespace, scope, path, name, text, owner),
-        )
+        try:
+            self._db.execute(  # type: ignore[union-attr]
+                "INSERT INTO settings VALUES (?,?,?,?,?,?)"
+                " ON CONFLICT (scope, namespace, path, name)"
+                " DO UPDATE SET value=excluded.value, owner=excluded.owner",
+                (namespace, scope, path, name, text, owner),
+            )
+        except AttributeError:
+            raise self._closed() from None
 
     async def delete_setting(self, namespace: str, scope: str, path: str, name: str) -> bool:
         """Remove one value."""
