@@ -14,13 +14,13 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.storage_redis.helpers import cached_store, eventually, register
 
 from securebot.core.storage import Store
 from securebot.crypto import Keyring
 from securebot.storage.redis_client import RedisSettings
 from securebot.storage.sqlite import SqliteBackend
 from securebot.testing.redis import SentinelTopology
-from tests.storage_redis.helpers import cached_store, eventually, register
 
 GUILDS = range(1, 21)  # written all along
 QUIET = range(21, 31)  # cached before the kill, written only while Redis is down
@@ -42,7 +42,8 @@ async def test_sigkill_of_the_master_under_load_loses_nothing_and_serves_nothing
     a, a_cache = cached_store(db, keyring, settings, prefix="bot:")
     b, b_cache = cached_store(db, keyring, settings, prefix="bot:")
     async with a, b:
-        assert a_cache.healthy and b_cache.healthy
+        assert a_cache.healthy
+        assert b_cache.healthy
         ga = {g: a.settings("cachetest").guild(g) for g in (*GUILDS, *QUIET)}
         gb = {g: b.settings("cachetest").guild(g) for g in (*GUILDS, *QUIET)}
         written: dict[int, int] = {}
@@ -125,11 +126,12 @@ async def test_sigkill_of_the_master_under_load_loses_nothing_and_serves_nothing
         assert reads["a"] > reads_before_recovery["a"] > 0
         assert reads["b"] > reads_before_recovery["b"] > 0
         assert b_cache.stats.fallbacks > 0  # the outage was served by the store of record
-        assert a_cache.stats.recoveries == 1 and b_cache.stats.recoveries == 1
+        assert a_cache.stats.recoveries == 1
+        assert b_cache.stats.recoveries == 1
         # the values cached before the kill still sit on the promoted replica, unread
         still_there = topology.replica.command("KEYS", "bot:*")
         assert set(quiet_keys) <= set(still_there)
-        assert all(b"1" == topology.replica.command("GET", k) for k in quiet_keys)
+        assert all(topology.replica.command("GET", k) == b"1" for k in quiet_keys)
         # nothing stale after recovery: both processes and a fresh one see the last writes
         for g in (*GUILDS, *QUIET):
 
