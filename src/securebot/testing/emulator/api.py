@@ -109,6 +109,7 @@ class Call:
     at: float
     reason: str | None = None
     files: list[str] = field(default_factory=list)
+    query: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -266,6 +266,10 @@ async def ban(ctx: Ctx) -> Result:
     seconds = form.integer("delete_message_seconds", nullable=True, minimum=0, maximum=604800)
     days = form.integer("delete_message_days", nullable=True, minimum=0, maximum=7)
     form.check()
+    if "delete_message_seconds" in ctx.request.query:
+        seconds = ctx.query_int("delete_message_seconds", default=0, minimum=0, maximum=604800)
+    if "delete_message_days" in ctx.request.query:
+        days = ctx.query_int("delete_message_days", default=0, minimum=0, maximum=7)
     target = guild.members.get(user.id)
     if user.id == guild.owner_id:
         raise err.missing_permissions()

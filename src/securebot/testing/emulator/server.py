@@ -208,6 +208,7 @@ class Emulator(Scenario):
             at=self.clock.time(),
             reason=ctx.reason if ctx is not None else None,
             files=[f.filename for f in ctx.files] if ctx is not None else [],
+            query=dict(request.query),
         )
         self.calls.append(call)
         if self.conformance is not None:
