@@ -178,6 +178,12 @@ class RedisTLS:
     The memory file is reachable only through this process's ``/proc/<pid>/fd``, which the kernel
     opens to the same processes that may read this process's memory (ptrace access): it exposes
     nothing the process memory does not already hold.
+
+    Limitation of redis-py (8.x), not of these arguments: it builds its context with
+    ``ssl.create_default_context()``, which also trusts the system's public CAs besides our root,
+    and (sync client) rebuilds it for every new connection. Certificates from a public CA for the
+    Redis host name would therefore be accepted; the contexts of :func:`client_context` trust the
+    root only.
     """
 
     def __init__(
