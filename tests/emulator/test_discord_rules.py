@@ -36,7 +36,8 @@ async def test_missing_permissions_is_50013(emulator: Emulator, discord_bot_acco
     assert reply.content == "forbidden 50013"
     assert g.member.id in g.guild.members
     call = emulator.calls_to("DELETE /guilds/{guild_id}/members/{user_id}")[0]
-    assert call.status == 403 and call.response == {"message": "Missing Permissions", "code": 50013}
+    assert call.status == 403
+    assert call.response == {"message": "Missing Permissions", "code": 50013}
 
 
 async def test_the_bot_cannot_act_on_members_above_it(
@@ -64,7 +65,8 @@ async def test_the_bot_cannot_act_on_members_above_it(
         assert (
             await emulator.ask(g.admin, g.general, f"!kick <@{g.member.id}>")
         ).content == "kicked"
-    assert g.admin.id in g.guild.members and g.owner.id in g.guild.members
+    assert g.admin.id in g.guild.members
+    assert g.owner.id in g.guild.members
     assert g.member.id not in g.guild.members
 
 
@@ -74,7 +76,8 @@ async def test_overwrites_hide_a_channel_from_the_bot(
     g = emulator.standard_guild(discord_bot_account, bot_permissions=permissions.DEFAULT_EVERYONE)
     async with running(make_bot(), emulator, "test-token") as bot:
         staff = bot.get_channel(g.staff.id)
-        assert staff is not None and not staff.permissions_for(staff.guild.me).view_channel
+        assert staff is not None
+        assert not staff.permissions_for(staff.guild.me).view_channel
         with pytest.raises(discord.Forbidden) as info:
             await staff.send("hello")
         assert info.value.code == 50001
@@ -159,7 +162,8 @@ async def test_dms_reach_the_user_and_a_bot_hears_dms(
         await emulator.ask(g.member, g.general, "!dmme")
         assert [m.content for m in emulator.dms(g.member)] == ["a secret"]
         reply = await emulator.wait_for_message(after=emulator.dm(g.member, g.bot, "!ping"))
-        assert reply.content == "pong" and reply.guild_id is None
+        assert reply.content == "pong"
+        assert reply.guild_id is None
 
 
 async def test_a_user_who_refuses_dms_gets_50007(
@@ -200,7 +204,8 @@ async def test_429_is_retried_after_retry_after(
     statuses = [c.status for c in emulator.calls_to("POST /channels/{channel_id}/messages")]
     assert statuses == [429, 429, 200]
     limited = emulator.calls_to("POST /channels/{channel_id}/messages", status=429)[0]
-    assert limited.response["retry_after"] == 0.05 and limited.response["global"] is False
+    assert limited.response["retry_after"] == 0.05
+    assert limited.response["global"] is False
 
 
 async def test_bucket_limits_send_headers_and_discord_py_waits(
@@ -226,10 +231,8 @@ async def test_content_over_2000_and_11_embeds_are_50035(
             await channel.send("x" * 2001)
         assert info.value.code == 50035
         assert "content" in str(info.value)
+        route = discord.http.Route("POST", "/channels/{channel_id}/messages", channel_id=channel.id)
         with pytest.raises(discord.HTTPException) as info:
-            route = discord.http.Route(
-                "POST", "/channels/{channel_id}/messages", channel_id=channel.id
-            )
             await bot.http.request(route, json={"embeds": [{"title": "t"}] * 11})
         assert info.value.code == 50035
         with pytest.raises(discord.HTTPException) as info:
