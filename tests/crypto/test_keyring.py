@@ -235,3 +235,38 @@ def test_keyring_and_ciphers_are_not_picklable() -> None:
     for obj in (keyring, FieldCipher(keyring, "settings"), BlindIndex(keyring)):
         with pytest.raises(TypeError, match="pickled"):
             pickle.dumps(obj)
+
+
+# --- loading validates what storage hands back ----------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=10,
+)
+
+
+@given(json_values)
+def test_loading_arbitrary_json_raises_only_keyring_error(data: object) -> None:
+    try:
+        Keyring._load(data)  # type: ignore[arg-type]
+    except KeyringError:
+        pass
+
+
+@given(st.data())
+def test_loading_a_mutated_dump_raises_only_keyring_error(data: st.DataObject) -> None:
+    dump = Keyring.generate()._dump()
+    entry = data.draw(st.sampled_from(dump["keys"]))
+    field = data.draw(st.sampled_from(sorted(entry)))
+    entry[field] = data.draw(json_values)
+    try:
+        keyring = Keyring._load(dump)
+    except KeyringError:
+        return
+    # Whatever loaded is usable: every purpose still encrypts and decrypts.
+    for purpose in keyring.purposes:
+        cipher = FieldCipher(keyring, purpose)
+        ctx = FieldContext("c", "f", "r")
+        assert cipher.decrypt(cipher.encrypt("v", ctx), ctx) == "v"
+        assert keyring.rotation_due(keyring.primary(purpose)) in (True, False)

@@ -473,46 +473,111 @@ class Keyring:
 
     @classmethod
     def _load(cls, data: Mapping[str, Any], *, clock: Clock = utc_now) -> Keyring:
-        try:
-            keys = [
-                KeyEntry(
-                    key_id=int(k["id"]),
-                    purpose=str(k["purpose"]),
-                    material=_unb64(k["material"]),
-                    status=KeyStatus(k["status"]),
-                    created_at=datetime.fromisoformat(k["created_at"]),
-                    encryptions=int(k["encryptions"]),
-                    retired_at=_from_iso(k["retired_at"]),
-                    destroyed_at=_from_iso(k["destroyed_at"]),
-                )
-                for k in data["keys"]
-            ]
-            guilds = [
-                GuildKey(
-                    guild_id=str(g["guild_id"]),
-                    material=_unb64(g["material"]),
-                    created_at=datetime.fromisoformat(g["created_at"]),
-                    destroyed_at=_from_iso(g["destroyed_at"]),
-                )
-                for g in data["guilds"]
-            ]
-            keyring = cls(
-                keys,
-                guilds,
-                clock=clock,
-                max_age=timedelta(seconds=int(data["max_age_s"])),
-                rotate_after=int(data["rotate_after"]),
-                refuse_after=int(data["refuse_after"]),
-                version=int(data["version"]),
-                ident=str(data["id"]),
+        if not isinstance(data, Mapping):
+            raise KeyringError("keyring contents are malformed (not an object)")
+        keys = [
+            KeyEntry(
+                key_id=_int(k, "id", 1, 2**32 - 1),
+                purpose=_str(k, "purpose"),
+                material=_material(k),
+                status=_status(k),
+                created_at=_moment(k, "created_at"),
+                encryptions=_int(k, "encryptions", 0, 2**63),
+                retired_at=_moment(k, "retired_at", optional=True),
+                destroyed_at=_moment(k, "destroyed_at", optional=True),
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise KeyringError(f"keyring contents are malformed ({type(exc).__name__})") from None
+            for k in _list(data, "keys")
+        ]
+        guilds = [
+            GuildKey(
+                guild_id=_str(g, "guild_id"),
+                material=_material(g),
+                created_at=_moment(g, "created_at"),
+                destroyed_at=_moment(g, "destroyed_at", optional=True),
+            )
+            for g in _list(data, "guilds")
+        ]
         for entry in keys:
             live = entry.status is not KeyStatus.DESTROYED
             if live and len(entry.material) != KEY_BYTES:
                 raise KeyringError(f"keyring: key {entry.key_id:#010x} has bad material length")
-        return keyring
+        for guild in guilds:
+            if not guild.destroyed and len(guild.material) != KEY_BYTES:
+                raise KeyringError(f"keyring: guild {guild.guild_id} key has bad material length")
+        return cls(
+            keys,
+            guilds,
+            clock=clock,
+            max_age=timedelta(seconds=_int(data, "max_age_s", 1, 10**10)),
+            rotate_after=_int(data, "rotate_after", 1, 2**62),
+            refuse_after=_int(data, "refuse_after", 1, 2**62),
+            version=_int(data, "version", 0, 2**62),
+            ident=_str(data, "id"),
+        )
+
+
+def _malformed(what: str) -> KeyringError:
+    return KeyringError(f"keyring contents are malformed: {what}")
+
+
+def _field(record: object, name: str) -> Any:
+    if not isinstance(record, Mapping) or name not in record:
+        raise _malformed(f"missing {name}")
+    return record[name]
+
+
+def _list(record: object, name: str) -> list[Any]:
+    value = _field(record, name)
+    if not isinstance(value, list):
+        raise _malformed(f"{name} is not a list")
+    return value
+
+
+def _str(record: object, name: str) -> str:
+    value = _field(record, name)
+    if not isinstance(value, str) or not value:
+        raise _malformed(f"{name} is not a non-empty string")
+    return value
+
+
+def _int(record: object, name: str, low: int, high: int) -> int:
+    value = _field(record, name)
+    if type(value) is not int or not low <= value <= high:
+        raise _malformed(f"{name} is not an integer in [{low}, {high}]")
+    return value
+
+
+def _material(record: object) -> bytes:
+    value = _field(record, "material")
+    if not isinstance(value, str):
+        raise _malformed("material is not text")
+    try:
+        return base64.b64decode(value.encode("ascii"), validate=True)
+    except (UnicodeEncodeError, ValueError):
+        raise _malformed("material is not base64") from None
+
+
+def _status(record: object) -> KeyStatus:
+    value = _field(record, "status")
+    try:
+        return KeyStatus(value)
+    except ValueError:
+        raise _malformed("unknown key status") from None
+
+
+def _moment(record: object, name: str, *, optional: bool = False) -> Any:
+    value = _field(record, name)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise _malformed(f"{name} is not a timestamp")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise _malformed(f"{name} is not a timestamp") from None
+    if moment.tzinfo is None:
+        raise _malformed(f"{name} has no time zone")
+    return moment
 
 
 def _day(moment: datetime | None) -> str:
@@ -523,13 +588,5 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _unb64(text: str) -> bytes:
-    return base64.b64decode(text.encode("ascii"), validate=True)
-
-
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
-
-
-def _from_iso(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text is not None else None
