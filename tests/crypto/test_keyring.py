@@ -268,3 +268,16 @@ def test_loading_a_mutated_dump_raises_only_keyring_error(data: st.DataObject) -
         ctx = FieldContext("c", "f", "r")
         assert cipher.decrypt(cipher.encrypt("v", ctx), ctx) == "v"
         assert keyring.rotation_due(keyring.primary(purpose)) in (True, False)
+
+
+def test_strict_guild_provisioning() -> None:
+    keyring = Keyring.generate(auto_guild_keys=False)
+    cipher = FieldCipher(keyring, "settings")
+    ctx = FieldContext("s", "f", "r", scope="55")
+    with pytest.raises(KeyringError, match="provision it with Keyring.add_guild"):
+        cipher.encrypt("v", ctx)
+    with pytest.raises(KeyringError, match="provision"):
+        BlindIndex(keyring).compute("v", ctx)
+    assert keyring.guilds == []
+    keyring.add_guild("55")
+    assert cipher.decrypt(cipher.encrypt("v", ctx), ctx) == "v"

@@ -143,9 +143,14 @@ class Keyring:
         refuse_after: int = REFUSE_AFTER_ENCRYPTIONS,
         version: int = 1,
         ident: str | None = None,
+        auto_guild_keys: bool = True,
     ) -> None:
         #: A random, non-secret name of this keyring (bound into its sealing context).
         self.ident = ident or secrets.token_hex(8)
+        #: Whether encrypting for a guild without a data key creates one (marking the keyring
+        #: dirty). When false, guilds must be provisioned with :meth:`add_guild` and persisted
+        #: first: no ciphertext can then exist under a key that was never saved.
+        self.auto_guild_keys = auto_guild_keys
         self._clock = clock
         self.max_age = max_age
         self.rotate_after = rotate_after
@@ -417,6 +422,11 @@ class Keyring:
         if guild is None:
             if not create:
                 raise UnknownKeyError(f"guild {guild_id} has no data key in this keyring")
+            if not self.auto_guild_keys:
+                raise KeyringError(
+                    f"guild {guild_id} has no data key: provision it with Keyring.add_guild"
+                    " and persist the keyring before writing its data"
+                )
             self.add_guild(guild_id)
             guild = self._guilds[guild_id]
         if guild.destroyed:
