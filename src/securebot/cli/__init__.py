@@ -20,6 +20,7 @@ from securebot.cli.keys_cmd import keys_group
 from securebot.cli.pki_cmd import pki_group
 from securebot.cli.plugins_cmd import plugins_group
 from securebot.cli.run_cmd import run_command
+from securebot.cli.storage_cmd import storage_group
 from securebot.errors import SecurebotError
 
 
@@ -47,6 +48,7 @@ cli.add_command(emulator_group)
 cli.add_command(audit_group)
 cli.add_command(pki_group)
 cli.add_command(keys_group)
+cli.add_command(storage_group)
 
 
 def main() -> None:

@@ -91,8 +91,8 @@ class NoSealer:
         raise self._refuse()
 
     def open(self, blob: bytes, ctx: FieldContext) -> bytes:
-        """Refuse."""
-        raise self._refuse()
+        """Refuse: the value is reported as unreadable (a :class:`CorruptRecordError`)."""
+        raise CryptoError("no keyring configured to open sealed fields")
 
     def index(self, value: str, ctx: FieldContext) -> bytes:
         """Refuse."""

@@ -1,0 +1,290 @@
+"""``securebot storage``: check, migrate, export and erase what the store keeps.
+
+The store is the SQLite file given by ``--db`` (or ``$SECUREBOT_STORAGE``, default
+``./securebot.sqlite3``). Sealed fields are opened with the sealed keyring file (``--keyring``
+or ``$SECUREBOT_KEYRING``); without it, exports list sealed values as unreadable.
+
+* ``check``: SQLite integrity, layout version, record counts, and (with a keyring) every sealed
+  field opened once; exit status 1 when anything is wrong;
+* ``migrate [--module M]...``: upgrade stored records of the record types declared by the
+  imported modules (the bot also does this at startup);
+* ``export-user ID`` / ``export-guild ID``: everything kept, readable, as JSON (stdout or
+  ``--output FILE`` created with mode 0600) until encrypted archives exist;
+* ``delete-user ID`` / ``delete-guild ID``: erase; ``delete-guild`` with a keyring also
+  crypto-shreds the guild's data key (backups taken before stay unreadable) and saves the keyring.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from securebot.core.storage import Query, Store, record_types
+from securebot.errors import CorruptRecordError, StorageError
+
+_T = TypeVar("_T")
+
+#: Environment variable naming the SQLite store when ``--db`` is not given.
+STORAGE_ENV = "SECUREBOT_STORAGE"
+KEYRING_ENV = "SECUREBOT_KEYRING"
+
+_db_option = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar=STORAGE_ENV,
+    default="securebot.sqlite3",
+    show_default=True,
+    help=f"SQLite store file (default: ${STORAGE_ENV}).",
+)
+_keyring_option = click.option(
+    "--keyring",
+    "keyring_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar=KEYRING_ENV,
+    default=None,
+    help=f"Sealed keyring file to open sealed fields (default: ${KEYRING_ENV}).",
+)
+_environment_option = click.option(
+    "--environment", envvar="SECUREBOT_ENV", default=None, help="Deployment environment."
+)
+_output_option = click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the JSON to this new file (mode 0600) instead of standard output.",
+)
+
+
+async def _keyring(path: Path | None, environment: str | None) -> tuple[Any, Any]:
+    """(keyring, provider) from the sealed file, or (None, None) without one."""
+    if path is None:
+        return None, None
+    from securebot.crypto import make_provider, open_keyring
+    from securebot.crypto.sealed import describe_sealed, read_sealed_file
+
+    data = read_sealed_file(path)
+    spec = describe_sealed(data).get("provider") or {}
+    options = {str(k): str(v) for k, v in dict(spec.get("options") or {}).items()}
+    provider = make_provider(str(spec.get("name")), options, environment=environment)
+    return await open_keyring(data, provider, environment=environment), provider
+
+
+def _run(
+    db: Path,
+    keyring_path: Path | None,
+    environment: str | None,
+    action: Callable[[Store, Any, Any], Awaitable[_T]],
+    *,
+    must_exist: bool = True,
+) -> _T:
+    from securebot.storage.sqlite import SqliteBackend
+
+    if must_exist and not db.is_file():
+        raise StorageError(f"no store at {db}; pass --db or set ${STORAGE_ENV}")
+
+    async def main() -> _T:
+        keyring, provider = await _keyring(keyring_path, environment)
+        store = Store(SqliteBackend(db), keyring=keyring)
+        await store.open()
+        try:
+            return await action(store, keyring, provider)
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
+
+
+def _emit(data: Any, output: Path | None) -> None:
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+    if output is None:
+        click.echo(text)
+        return
+    try:
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise StorageError(f"{output} exists; choose a new file") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text + "\n")
+    click.echo(f"wrote {output}", err=True)
+
+
+@click.group("storage")
+def storage_group() -> None:
+    """Check, migrate, export and erase what the store keeps."""
+
+
+@storage_group.command("check")
+@_db_option
+@_keyring_option
+@_environment_option
+def check_command(db_path: Path, keyring_path: Path | None, environment: str | None) -> None:
+    """Check the store file and that every sealed field still opens."""
+
+    async def action(store: Store, keyring: Any, provider: Any) -> list[str]:
+        backend: Any = store.backend
+        problems = [f"sqlite: {line}" for line in backend.integrity()]
+        layout = await backend.get_meta("sqlite:layout")
+        click.echo(f"store {db_path}: layout {layout}")
+        for collection in await backend.collections():
+            count = unreadable = 0
+            after = None
+            while True:
+                page = await backend.find(
+                    Query(collection, None, {}, after, 1000), now=store.clock()
+                )
+                for doc in page.items:
+                    count += 1
+                    if keyring is None:
+                        continue
+                    try:
+                        store.codec.plain_fields(doc)
+                    except CorruptRecordError as exc:
+                        unreadable += 1
+                        problems.append(str(exc))
+                if page.next is None:
+                    break
+                after = page.next
+            state = "" if keyring is None else f", {unreadable} unreadable"
+            click.echo(f"  {collection}: {count} record(s){state}")
+        if keyring is None:
+            click.echo("  (no --keyring: sealed fields not checked)")
+        return problems
+
+    problems = _run(db_path, keyring_path, environment, action)
+    for line in problems:
+        click.echo(f"PROBLEM {line}")
+    if problems:
+        raise SystemExit(1)
+    click.echo("ok")
+
+
+@storage_group.command("migrate")
+@_db_option
+@_keyring_option
+@_environment_option
+@click.option(
+    "--module",
+    "modules",
+    multiple=True,
+    help="Import this module first (it declares record types); repeatable.",
+)
+def migrate_command(
+    db_path: Path, keyring_path: Path | None, environment: str | None, modules: tuple[str, ...]
+) -> None:
+    """Create or upgrade the store's tables and stored records to the current versions."""
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise StorageError(f"cannot import {name}: {exc}") from None
+
+    async def action(store: Store, keyring: Any, provider: Any) -> dict[str, int]:
+        return await store.migrate(record_types())
+
+    done = _run(db_path, keyring_path, environment, action, must_exist=False)
+    for collection, count in sorted(done.items()):
+        click.echo(f"{collection}: {count} record(s) upgraded")
+    click.echo(f"store {db_path} is current")
+
+
+@storage_group.command("export-user")
+@click.argument("user_id", type=int)
+@_db_option
+@_keyring_option
+@_environment_option
+@_output_option
+def export_user_command(
+    user_id: int,
+    db_path: Path,
+    keyring_path: Path | None,
+    environment: str | None,
+    output: Path | None,
+) -> None:
+    """Everything kept about a user, readable (JSON)."""
+
+    async def action(store: Store, keyring: Any, provider: Any) -> dict[str, Any]:
+        return await store.export_user(user_id)
+
+    _emit(_run(db_path, keyring_path, environment, action), output)
+
+
+@storage_group.command("export-guild")
+@click.argument("guild_id", type=int)
+@_db_option
+@_keyring_option
+@_environment_option
+@_output_option
+def export_guild_command(
+    guild_id: int,
+    db_path: Path,
+    keyring_path: Path | None,
+    environment: str | None,
+    output: Path | None,
+) -> None:
+    """Everything kept for a guild, readable (JSON)."""
+
+    async def action(store: Store, keyring: Any, provider: Any) -> dict[str, Any]:
+        return await store.export_guild(guild_id)
+
+    _emit(_run(db_path, keyring_path, environment, action), output)
+
+
+@storage_group.command("delete-user")
+@click.argument("user_id", type=int)
+@_db_option
+@_environment_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def delete_user_command(user_id: int, db_path: Path, environment: str | None, yes: bool) -> None:
+    """Erase every record and settings value a user owns."""
+    if not yes:
+        click.confirm(f"Erase all data of user {user_id}?", abort=True)
+
+    async def action(store: Store, keyring: Any, provider: Any) -> int:
+        return await store.delete_user(user_id)
+
+    count = _run(db_path, None, environment, action)
+    click.echo(f"erased {count} item(s) of user {user_id}")
+
+
+@storage_group.command("delete-guild")
+@click.argument("guild_id", type=int)
+@_db_option
+@_keyring_option
+@_environment_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def delete_guild_command(
+    guild_id: int, db_path: Path, keyring_path: Path | None, environment: str | None, yes: bool
+) -> None:
+    """Erase a guild's records, counters and settings, and crypto-shred its key."""
+    if not yes:
+        click.confirm(f"Erase all data of guild {guild_id}? This cannot be undone.", abort=True)
+
+    async def action(store: Store, keyring: Any, provider: Any) -> tuple[int, bool]:
+        count = await store.delete_guild(guild_id)
+        if keyring is None:
+            return count, False
+        from securebot.crypto import save_keyring_file
+
+        keyring.shred_guild(str(guild_id))
+        if keyring_path is None:  # pragma: no cover - a keyring implies its path
+            raise StorageError("keyring path missing")
+        await save_keyring_file(keyring_path, keyring, provider, environment=environment)
+        return count, True
+
+    count, shredded = _run(db_path, keyring_path, environment, action)
+    click.echo(f"erased {count} item(s) of guild {guild_id}")
+    if shredded:
+        click.echo(f"guild {guild_id}'s data key destroyed (crypto-shred); keyring saved")
+    else:
+        click.echo(
+            "no --keyring given: data deleted, but the guild's key was NOT shredded; "
+            "copies in backups stay readable until you run this again with --keyring"
+        )

@@ -1,0 +1,163 @@
+"""``securebot storage``: check, migrate, export-user/guild, delete-user/guild (with shredding),
+and the data-rights hooks, against a real SQLite file and a sealed keyring."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from tests.storage.records import Case, Note
+
+import securebot
+from securebot.cli import cli
+from securebot.core.storage import Scope, Store
+from securebot.core.storage.rights import StorageDataRights
+from securebot.crypto import EnvKeyProvider, open_keyring, save_keyring_file
+from securebot.crypto.sealed import read_sealed_file
+from securebot.storage.sqlite import SqliteBackend
+
+SECRET = "cli-secret-reason-5b2e"
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    kek = base64.b64encode(os.urandom(32)).decode()
+    monkeypatch.delenv("SECUREBOT_ENV", raising=False)
+    monkeypatch.setenv("SECUREBOT_KEK", kek)
+    values = {
+        "SECUREBOT_KEK": kek,
+        "SECUREBOT_KEYRING": str(tmp_path / "keyring.json"),
+        "SECUREBOT_STORAGE": str(tmp_path / "bot.sqlite3"),
+    }
+    result = CliRunner().invoke(cli, ["keys", "init", "--provider", "env"], env=values)
+    assert result.exit_code == 0, result.output
+    return values
+
+
+def run(env: dict[str, str], *args: str) -> Result:
+    return CliRunner().invoke(cli, ["storage", *args], env=env, catch_exceptions=False)
+
+
+async def _fill(env: dict[str, str]) -> None:
+    path = env["SECUREBOT_KEYRING"]
+    keyring = await open_keyring(read_sealed_file(path), EnvKeyProvider(keep=True))
+    store = Store(SqliteBackend(env["SECUREBOT_STORAGE"]), keyring=keyring)
+    await store.open()
+    await store.put(Case(guild_id=1, number=1, user_id=7, reason=SECRET))
+    await store.put(Case(guild_id=2, number=1, user_id=8, reason="other guild"))
+    await store.put(Note(name="n", text="global note"))
+    settings = store.settings("cli")
+    settings.register(Scope.MEMBER, points=0)
+    await settings.member(1, 7).set("points", 3)
+    await store.close()
+    # new guild keys were created by these writes: the bot persists the keyring when it changes
+    assert keyring.dirty
+    await save_keyring_file(path, keyring, EnvKeyProvider(keep=True))
+
+
+def test_export_user_and_guild_give_readable_json(env: dict[str, str], tmp_path: Path) -> None:
+    asyncio.run(_fill(env))
+    user = json.loads(run(env, "export-user", "7").output)
+    assert user["records"]["tests.cases"][0]["fields"]["reason"] == SECRET
+    assert user["settings"]["cli"][0]["value"] == 3
+    out = tmp_path / "guild.json"
+    result = run(env, "export-guild", "1", "--output", str(out))
+    assert result.exit_code == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    guild = json.loads(out.read_text())
+    assert [r["fields"]["reason"] for r in guild["records"]["tests.cases"]] == [SECRET]
+    assert run(env, "export-guild", "1", "--output", str(out)).exit_code != 0  # never overwrites
+
+
+def test_without_the_keyring_sealed_values_are_reported_unreadable(env: dict[str, str]) -> None:
+    asyncio.run(_fill(env))
+    env = {k: v for k, v in env.items() if k != "SECUREBOT_KEYRING"}
+    user = json.loads(run(env, "export-user", "7").output)
+    assert user["records"] == {}
+    assert len(user["unreadable"]) == 1
+    assert SECRET not in json.dumps(user)
+
+
+def test_check_passes_then_names_a_damaged_record(env: dict[str, str]) -> None:
+    asyncio.run(_fill(env))
+    result = run(env, "check")
+    assert result.exit_code == 0, result.output
+    assert "tests.cases: 2 record(s), 0 unreadable" in result.output
+    import sqlite3
+
+    db = sqlite3.connect(env["SECUREBOT_STORAGE"])
+    body = json.loads(db.execute("SELECT body FROM docs WHERE scope='2'").fetchone()[0])
+    body["_sealed"]["reason"] = base64.b64encode(b"\x01" + bytes(40)).decode()
+    db.execute("UPDATE docs SET body=? WHERE scope='2'", (json.dumps(body),))
+    db.commit()
+    db.close()
+    result = run(env, "check")
+    assert result.exit_code == 1
+    assert "PROBLEM record tests.cases/2/1" in result.output
+
+
+def test_delete_user_erases_and_reports(env: dict[str, str]) -> None:
+    asyncio.run(_fill(env))
+    result = run(env, "delete-user", "7", "--yes")
+    assert "erased 2 item(s) of user 7" in result.output
+    assert json.loads(run(env, "export-user", "7").output)["records"] == {}
+
+
+def test_delete_guild_erases_and_crypto_shreds(env: dict[str, str]) -> None:
+    asyncio.run(_fill(env))
+    result = run(env, "delete-guild", "1", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "erased 2 item(s) of guild 1" in result.output  # the case and a member setting
+    assert "crypto-shred" in result.output
+    keyring = asyncio.run(
+        open_keyring(read_sealed_file(env["SECUREBOT_KEYRING"]), EnvKeyProvider(keep=True))
+    )
+    guild = keyring.guild_key("1")
+    assert guild is not None
+    assert guild.destroyed
+    assert json.loads(run(env, "export-guild", "1").output)["records"] == {}
+    other = json.loads(run(env, "export-guild", "2").output)
+    assert other["records"]["tests.cases"][0]["fields"]["reason"] == "other guild"
+
+
+def test_delete_guild_without_a_keyring_says_the_key_was_not_shredded(
+    env: dict[str, str],
+) -> None:
+    asyncio.run(_fill(env))
+    env = {k: v for k, v in env.items() if k != "SECUREBOT_KEYRING"}
+    result = run(env, "delete-guild", "1", "--yes")
+    assert "NOT shredded" in result.output
+
+
+def test_migrate_and_a_missing_store(env: dict[str, str], tmp_path: Path) -> None:
+    result = run(env, "migrate", "--module", "tests.storage.records")
+    assert result.exit_code == 0, result.output
+    assert "tests.profiles: 0 record(s) upgraded" in result.output
+    missing = CliRunner().invoke(cli, ["storage", "check", "--db", str(tmp_path / "nope")])
+    assert missing.exit_code == 1
+    assert "no store at" in missing.output
+    bad = CliRunner().invoke(cli, ["storage", "migrate", "--module", "no.such.module"], env=env)
+    assert bad.exit_code == 1
+    assert "cannot import no.such.module" in bad.output
+
+
+async def test_the_data_rights_hooks_answer_for_the_store(tmp_path: Path) -> None:
+    from securebot.crypto import Keyring
+
+    store = Store(SqliteBackend(tmp_path / "s.sqlite3"), keyring=Keyring.generate())
+    await store.open()
+    await store.put(Case(guild_id=1, number=1, user_id=7, reason=SECRET))
+    manager = securebot.PluginManager()
+    manager.register(StorageDataRights(store))
+    exported = await manager.collect("securebot_export_user_data", user_id=7)
+    assert exported["storage"]["records"]["tests.cases"][0]["fields"]["reason"] == SECRET
+    assert await manager.collect("securebot_export_user_data", user_id=99) == {"storage": None}
+    assert await manager.collect("securebot_delete_user_data", user_id=7) == {"storage": 1}
+    assert await store.get(Case, 1, scope=1) is None
+    await store.close()
