@@ -465,6 +465,7 @@ async def interaction_callback(ctx: Ctx) -> Result:
     }
     if message is not None:
         body["interaction"]["response_message_id"] = str(message.id)
+    if message is not None and kind in (4, 7):
         body["resource"] = {
             "type": kind,
             "message": ctx.emu.actions.message_json(

@@ -282,6 +282,7 @@ def components(form: Form, name: str = "components") -> list[dict[str, Any]] | N
     if raw is None:
         return None
     rows: list[dict[str, Any]] = []
+    numbering = iter(range(1, 1000))
     for index, item in enumerate(raw):
         row = form.child((name, str(index)), item)
         kind = row.integer("type", required=True)
@@ -315,7 +316,11 @@ def components(form: Form, name: str = "components") -> list[dict[str, Any]] | N
             elif ctype is not None:
                 c.fail(("type",), "COMPONENT_TYPE_INVALID", "Invalid component type")
             out_children.append(entry)
-        rows.append({"type": 1, "components": out_children})
+        row_id = next(numbering)
+        for entry in out_children:
+            if not isinstance(entry.get("id"), int) or isinstance(entry.get("id"), bool):
+                entry["id"] = next(numbering)
+        rows.append({"type": 1, "id": row_id, "components": out_children})
     return rows
 
 
