@@ -232,7 +232,9 @@ def test_no_key_material_in_repr_str_or_logs(caplog: pytest.LogCaptureFixture) -
 
 def test_keyring_and_ciphers_are_not_picklable() -> None:
     keyring = Keyring.generate()
-    for obj in (keyring, FieldCipher(keyring, "settings"), BlindIndex(keyring)):
+    keyring.add_guild("1")
+    objects = (keyring, FieldCipher(keyring, "settings"), BlindIndex(keyring))
+    for obj in (*objects, keyring.entries()[0], keyring.guild_key("1")):
         with pytest.raises(TypeError, match="pickled"):
             pickle.dumps(obj)
 

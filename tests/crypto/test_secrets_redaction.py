@@ -165,3 +165,33 @@ def test_broken_format_arguments_do_not_leak(capture: tuple[logging.Logger, io.S
     finally:
         unregister_secret("format-arg-secret")
     assert "format-arg-secret" not in stream.getvalue()
+
+
+token_part = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+url_part = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+discord_tokens = st.builds(
+    lambda first, a, b, c: f"{first}{a}.{b}.{c}",
+    st.sampled_from("MNO"),
+    token_part.filter(lambda t: 23 <= len(t) <= 27),
+    url_part.filter(lambda t: len(t) == 6),
+    url_part.filter(lambda t: 27 <= len(t) <= 40),
+)
+webhooks = st.builds(
+    lambda host, wid, tok: f"https://{host}/api/webhooks/{wid}/{tok}",
+    st.sampled_from(["discord.com", "discordapp.com", "canary.discord.com", "ptb.discord.com"]),
+    st.integers(10**16, 10**19),
+    url_part.filter(lambda t: len(t) >= 10),
+)
+separators = st.sampled_from([" ", "\n", "=", ": ", "'", '"', "(", ", "])
+
+
+@given(st.one_of(discord_tokens, webhooks), separators, st.text(max_size=15))
+def test_unregistered_tokens_and_webhooks_are_always_redacted(
+    leak: str, separator: str, around: str
+) -> None:
+    with capturing() as (logger, stream):
+        logger.warning("%s%s%s%s", around, separator, leak, separator)
+    output = stream.getvalue()
+    assert leak not in output
+    secret_tail = leak.rsplit("/", 1)[-1] if "webhooks" in leak else leak.rsplit(".", 1)[-1]
+    assert output.count(secret_tail) == around.count(secret_tail)

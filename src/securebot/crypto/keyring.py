@@ -91,6 +91,9 @@ class KeyEntry:
     def __str__(self) -> str:
         return f"key {self.key_id:#010x} ({self.purpose}, {self.status.value})"
 
+    def __reduce__(self) -> Any:
+        raise TypeError("a key entry cannot be pickled")
+
 
 @attrs.define(eq=False)
 class GuildKey:
@@ -109,6 +112,9 @@ class GuildKey:
     def __str__(self) -> str:
         state = "destroyed" if self.destroyed else "live"
         return f"guild key for {self.guild_id} ({state})"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a guild key cannot be pickled")
 
 
 @attrs.frozen
