@@ -172,3 +172,24 @@ def test_plugins_add_formats_through_the_hook_and_duplicates_are_refused(message
     manager.register(_Clash())
     with pytest.raises(DuplicateRegistrationError, match="md_clash|md_export"):
         FormatRegistry.from_plugins(manager)
+
+
+@given(
+    content=text_st,
+    name=text_st,
+    bot=st.booleans(),
+    reply=st.none() | st.integers(min_value=1, max_value=2**63),
+)
+def test_jsonl_fast_path_equals_the_generic_encoding(content, name, bot, reply) -> None:
+    from securebot.exports.formats import _dumps, _jsonl_line, message_dict
+
+    m = ExportMessage(
+        id=5,
+        created_at=BASE,
+        author_id=7,
+        author_name=name,
+        content=content,
+        author_bot=bot,
+        reply_to=reply,
+    )
+    assert _jsonl_line(m) == _dumps(message_dict(m))

@@ -16,11 +16,12 @@ stays responsive. py7zr is imported lazily (the ``archive`` extra).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import io
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -85,18 +86,28 @@ class Archive:
         return len(self.data)
 
 
-def _check_files(files: Sequence[tuple[str, bytes]]) -> None:
-    if not files:
+def _check_names(names: Sequence[str]) -> None:
+    if not names:
         raise ExportError("an archive needs at least one file")
     seen: set[str] = set()
-    for name, data in files:
+    for name in names:
         if not isinstance(name, str) or not _ARCNAME.match(name) or ".." in name:
             raise ExportError(f"archive member name {name!r} is not a plain file name")
         if name in seen:
             raise ExportError(f"archive member {name!r} appears twice")
+        seen.add(name)
+
+
+def _check_files(files: Sequence[tuple[str, bytes]]) -> None:
+    _check_names([name for name, _ in files])
+    for name, data in files:
         if not isinstance(data, bytes):
             raise ExportError(f"archive member {name!r} is not bytes")
-        seen.add(name)
+
+
+def _check_password(password: Secret[str]) -> None:
+    if not isinstance(password, Secret) or len(password) < 16:
+        raise ExportError("the archive password must be a Secret of at least 16 characters")
 
 
 def write_7z(
@@ -114,6 +125,54 @@ def write_7z(
     return out.getvalue()
 
 
+def build_archive_pipelined(
+    producers: Sequence[tuple[str, Callable[[], bytes]]],
+    password: Secret[str],
+    *,
+    preset: int,
+) -> Archive:
+    """Like :func:`build_archive`, but each member's bytes come from a producer (a renderer).
+
+    Producers run one after another in a helper thread while the archive is written in this
+    one: LZMA2 and AES release the GIL, so rendering member *n+1* overlaps compressing member
+    *n*. ``preset`` is chosen by the caller (the total size is not known in advance).
+
+    :raises ExportError: a producer failed (its exception is chained) or the archiver failed.
+    """
+    names = [name for name, _ in producers]
+    _check_names(names)
+    _check_password(password)
+    filters = archive_filters(preset)
+    total = 0
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="securebot-render") as pool:
+        futures = [pool.submit(produce) for _, produce in producers]
+        try:
+            import py7zr
+
+            out = io.BytesIO()
+            with py7zr.SevenZipFile(
+                out, "w", password=password.reveal(), header_encryption=True, filters=filters
+            ) as archive:
+                for name, future in zip(names, futures, strict=True):
+                    data = future.result()
+                    if not isinstance(data, bytes):
+                        raise ExportError(f"archive member {name!r} is not bytes")
+                    total += len(data)
+                    archive.writestr(data, name)
+        except ExportError:
+            for future in futures:
+                future.cancel()
+            raise
+        except ImportError as exc:
+            raise ExportError("encrypted archives need py7zr: install securebot[archive]") from exc
+        except Exception as exc:  # noqa: BLE001 - any archiver failure becomes one clear error
+            for future in futures:
+                future.cancel()
+            raise ExportError(f"building the archive failed: {type(exc).__name__}") from None
+    data = out.getvalue()
+    return Archive(data, hashlib.sha256(data).hexdigest(), total, preset)
+
+
 def build_archive(
     files: Sequence[tuple[str, bytes]],
     password: Secret[str],
@@ -128,8 +187,7 @@ def build_archive(
         the message).
     """
     _check_files(files)
-    if not isinstance(password, Secret) or len(password) < 16:
-        raise ExportError("the archive password must be a Secret of at least 16 characters")
+    _check_password(password)
     total = sum(len(data) for _, data in files)
     preset = lzma2_preset(total, threshold=fast_threshold)
     try:

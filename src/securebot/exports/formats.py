@@ -64,7 +64,7 @@ class ExportFormat:
 
 
 def _iso(message: ExportMessage) -> str:
-    return message.created_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return message.timestamp
 
 
 def _attachment_urls(message: ExportMessage) -> str:
@@ -129,11 +129,33 @@ CSV_COLUMNS = (
 )
 #: Leading characters that make spreadsheets evaluate a cell as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARS = frozenset(_FORMULA_START)
 
 
 def spreadsheet_safe(text: str) -> str:
     """``text`` with a leading ``'`` when a spreadsheet would run it as a formula."""
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _csv_row(m: ExportMessage) -> tuple[object, ...]:
+    content = m.content
+    if content[:1] in _FORMULA_CHARS:
+        content = "'" + content
+    name = m.author_name
+    if name[:1] in _FORMULA_CHARS:
+        name = "'" + name
+    return (
+        m.id,
+        m.timestamp,
+        m.author_id,
+        name,
+        "yes" if m.author_bot else "",
+        content,
+        " ".join([a.url for a in m.attachments]) if m.attachments else "",
+        spreadsheet_safe(_embed_summaries(m)) if m.embeds else "",
+        m.reply_to if m.reply_to is not None else "",
+        m.edited_at.isoformat() if m.edited_at else "",
+    )
 
 
 def render_csv(messages: Sequence[ExportMessage], info: ExportInfo) -> bytes:
@@ -143,37 +165,47 @@ def render_csv(messages: Sequence[ExportMessage], info: ExportInfo) -> bytes:
     the exact text.
     """
     out = io.StringIO(newline="")
+    out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for m in messages:
-        writer.writerow(
-            (
-                m.id,
-                _iso(m),
-                m.author_id,
-                spreadsheet_safe(m.author_name),
-                "yes" if m.author_bot else "",
-                spreadsheet_safe(m.content),
-                _attachment_urls(m),
-                spreadsheet_safe(_embed_summaries(m)),
-                m.reply_to if m.reply_to is not None else "",
-                m.edited_at.isoformat() if m.edited_at else "",
-            )
-        )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    writer.writerows([_csv_row(m) for m in messages])
+    return out.getvalue().encode("utf-8", "surrogatepass")
 
 
 # --- jsonl -----------------------------------------------------------------------------------
 
 #: Characters some readers treat as line breaks: escaped so each record stays on one line.
-_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+_json_string = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _jsonl_line(m: ExportMessage) -> str:
+    if m.attachments or m.embeds or m.edited_at is not None:
+        return _dumps(message_dict(m))
+    # The common case (text only), written directly: same output as ``_dumps(message_dict(m))``.
+    reply = "null" if m.reply_to is None else f'"{m.reply_to}"'
+    return (
+        f'{{"id":"{m.id}","timestamp":"{m.timestamp}","edited":null,'
+        f'"author_id":"{m.author_id}","author":{_json_string(m.author_name)},'
+        f'"bot":{"true" if m.author_bot else "false"},"content":{_json_string(m.content)},'
+        f'"attachments":[],"embeds":[],"reply_to":{reply}}}'
+    )
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def render_jsonl(messages: Sequence[ExportMessage], info: ExportInfo) -> bytes:
     """JSON Lines: one object per message (:func:`message_dict`), exact text, UTF-8."""
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    text = "".join(dumps(message_dict(m)) + "\n" for m in messages)
-    return text.translate(_LINE_BREAKS).encode("utf-8", "surrogatepass")
+    text = "\n".join([_jsonl_line(m) for m in messages])
+    if messages:
+        text += "\n"
+    for char, escaped in _LINE_BREAKS.items():
+        if char in text:  # rare: replace only when present (a full translate holds the GIL)
+            text = text.replace(char, escaped)
+    return text.encode("utf-8", "surrogatepass")
 
 
 # --- txt -------------------------------------------------------------------------------------
@@ -223,22 +255,29 @@ def _link(url: str, text: str) -> str:
     return html.escape(text)
 
 
+def _text(value: str) -> str:
+    """Escape element text (``&``, ``<``, ``>``; quotes need no escaping outside attributes)."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _html_message(m: ExportMessage) -> str:
-    e = html.escape
-    stamp = _iso(m)
     bot = " [bot]" if m.author_bot else ""
     edited = " (edited)" if m.edited_at else ""
-    parts = [
-        f'<div class="m" id="m{m.id}"><span class="t">{e(stamp)}</span> '
-        f'<span class="a" title="{m.author_id}">{e(m.author_name)}{bot}</span>{edited}'
-    ]
+    head = (
+        f'<div class="m" id="m{m.id}"><span class="t">{m.timestamp}</span> '
+        f'<span class="a" title="{m.author_id}">{_text(m.author_name)}{bot}</span>{edited}'
+    )
+    body = f'<div class="c">{_text(m.content)}</div>'
+    if m.reply_to is None and not m.attachments and not m.embeds:
+        return f"{head}{body}</div>"
+    parts = [head]
     if m.reply_to is not None:
         parts.append(f' <span class="t">↪ <a href="#m{m.reply_to}">{m.reply_to}</a></span>')
-    parts.append(f'<div class="c">{e(m.content)}</div>')
+    parts.append(body)
     for a in m.attachments:
         parts.append(f'<div class="x">📎 {_link(a.url, a.filename)}</div>')
     for emb in m.embeds:
-        parts.append(f'<div class="x">▤ {e(emb.summary())}</div>')
+        parts.append(f'<div class="x">▤ {_text(emb.summary())}</div>')
     parts.append("</div>")
     return "".join(parts)
 
@@ -353,6 +392,33 @@ class FormatRegistry(Mapping[str, ExportFormat]):
         return len(self._formats)
 
 
+def render_one(fmt: ExportFormat, messages: Sequence[ExportMessage], info: ExportInfo) -> bytes:
+    """Render ``messages`` in ``fmt``.
+
+    :raises ExportError: the renderer failed or did not return bytes (the format is named; the
+        renderer's own message is not repeated, it may quote message content).
+    """
+    try:
+        data = fmt.render(messages, info)
+    except Exception as exc:
+        raise ExportError(
+            f"export format {fmt.name!r} failed to render: {type(exc).__name__}"
+        ) from exc
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise ExportError(f"export format {fmt.name!r} returned {type(data).__name__}, not bytes")
+    return bytes(data)
+
+
+def estimate_size(messages: Sequence[ExportMessage], format_count: int) -> int:
+    """A cheap estimate of the rendered size (bytes) of ``messages`` in ``format_count``
+    formats, used to pick the compression preset before rendering."""
+    per_format = sum(
+        len(m.content) + len(m.author_name) + 150 + 120 * len(m.attachments) + 200 * len(m.embeds)
+        for m in messages
+    )
+    return per_format * format_count
+
+
 def render_files(
     formats: Sequence[ExportFormat],
     messages: Sequence[ExportMessage],
@@ -362,19 +428,6 @@ def render_files(
 ) -> list[tuple[str, bytes]]:
     """Render ``messages`` in each format: ``(file name in the archive, bytes)`` pairs.
 
-    :raises ExportError: a renderer failed or did not return bytes (the plugin is named).
+    :raises ExportError: a renderer failed or did not return bytes (the format is named).
     """
-    files: list[tuple[str, bytes]] = []
-    for fmt in formats:
-        try:
-            data = fmt.render(messages, info)
-        except Exception as exc:
-            raise ExportError(
-                f"export format {fmt.name!r} failed to render: {type(exc).__name__}"
-            ) from exc
-        if not isinstance(data, bytes | bytearray | memoryview):
-            raise ExportError(
-                f"export format {fmt.name!r} returned {type(data).__name__}, not bytes"
-            )
-        files.append((fmt.filename(stem), bytes(data)))
-    return files
+    return [(fmt.filename(stem), render_one(fmt, messages, info)) for fmt in formats]

@@ -97,6 +97,13 @@ class ExportMessage:
     embeds: tuple[ExportEmbed, ...] = ()
     #: The id of the message this one replies to, if any.
     reply_to: int | None = None
+    #: ``created_at`` as ISO 8601 UTC with milliseconds (``2026-11-01T12:00:00.000Z``), computed
+    #: once: every format prints it.
+    timestamp: str = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        stamp = self.created_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        object.__setattr__(self, "timestamp", stamp)
 
     @classmethod
     def from_discord(cls, message: discord.Message) -> ExportMessage:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -23,9 +24,15 @@ import attrs
 from securebot.core.audit.model import AuditEvent, EventKind
 from securebot.crypto import Secret
 from securebot.errors import ExportError, RecordNotFoundError
-from securebot.exports.archive import FAST_THRESHOLD, Archive, build_archive, new_password
+from securebot.exports.archive import (
+    FAST_THRESHOLD,
+    Archive,
+    build_archive_pipelined,
+    lzma2_preset,
+    new_password,
+)
 from securebot.exports.fetch import SAVECHAT_MAX, Progress, fetch_history
-from securebot.exports.formats import DEFAULT_FORMATS, FormatRegistry, render_files
+from securebot.exports.formats import DEFAULT_FORMATS, FormatRegistry, estimate_size, render_one
 from securebot.exports.metadata import ExportMetadataStore, ExportRecord, new_export_id
 from securebot.exports.model import ExportInfo, ExportMessage
 from securebot.exports.stores.base import DEFAULT_RETENTION, ObjectStore, new_object_key
@@ -92,15 +99,22 @@ class ExportService:
 
     # --- building ---------------------------------------------------------------------------
 
-    def _render_and_pack(
+    def pack(
         self,
         messages: Sequence[ExportMessage],
         info: ExportInfo,
         names: Sequence[str],
         password: Secret[str],
     ) -> Archive:
-        files = render_files(self.formats.select(names), messages, info)
-        return build_archive(files, password, fast_threshold=self.fast_threshold)
+        """Render ``messages`` in the formats ``names`` and archive them (blocking: rendering
+        overlaps compression in a helper thread). :meth:`export_messages` runs it off the loop.
+        """
+        formats = self.formats.select(names)
+        preset = lzma2_preset(estimate_size(messages, len(formats)), threshold=self.fast_threshold)
+        producers = [
+            (fmt.filename(), functools.partial(render_one, fmt, messages, info)) for fmt in formats
+        ]
+        return build_archive_pipelined(producers, password, preset=preset)
 
     async def export_messages(
         self,
@@ -118,7 +132,7 @@ class ExportService:
         names = list(formats)
         self.formats.select(names)  # unknown names fail before any work
         password = new_password()
-        archive = await asyncio.to_thread(self._render_and_pack, messages, info, names, password)
+        archive = await asyncio.to_thread(self.pack, messages, info, names, password)
         now = self.clock()
         key = new_object_key(dt.datetime.fromtimestamp(now, dt.UTC))
         record = ExportRecord(
