@@ -333,6 +333,7 @@ def invite(world: World, record: Invite) -> Json:
     data: Json = {
         "type": 0,
         "code": record.code,
+        "guild_id": str(guild.id),
         "guild": {
             k: v
             for k, v in guild_fields(guild).items()
@@ -348,6 +349,7 @@ def invite(world: World, record: Invite) -> Json:
                 "verification_level",
                 "vanity_url_code",
                 "nsfw_level",
+                "nsfw",
                 "premium_subscription_count",
             }
         },

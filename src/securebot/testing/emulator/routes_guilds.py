@@ -315,6 +315,12 @@ def _role_fields(ctx: Ctx) -> dict[str, Any]:
     name = form.string("name", nullable=True, max_length=100)
     perms = form.permissions("permissions")
     color = form.integer("color", nullable=True, minimum=0, maximum=0xFFFFFF)
+    colors = form.obj("colors")
+    if colors is not None:
+        primary = colors.integer("primary_color", nullable=True, minimum=0, maximum=0xFFFFFF)
+        colors.integer("secondary_color", nullable=True, minimum=0, maximum=0xFFFFFF)
+        colors.integer("tertiary_color", nullable=True, minimum=0, maximum=0xFFFFFF)
+        color = primary if primary is not None else color
     hoist = form.boolean("hoist")
     mentionable = form.boolean("mentionable")
     form.check()
