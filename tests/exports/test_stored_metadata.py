@@ -1,0 +1,63 @@
+"""Export metadata on the storage API (SQLite): round trip, sealed label, owner lookup, expiry,
+and no password in the database file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from securebot.core.storage import Store
+from securebot.crypto import Keyring, Secret
+from securebot.errors import RecordNotFoundError
+from securebot.exports import DownloadTokenSigner, ExportInfo, ExportService, LocalExportStore
+from securebot.exports.stored import StoreExportMetadata
+from securebot.storage.sqlite import SqliteBackend
+
+from .conftest import BASE, make_messages
+
+
+class Clock:
+    now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_metadata_in_sqlite_is_sealed_and_expires(tmp_path: Path) -> None:
+    clock = Clock()
+    db = tmp_path / "bot.sqlite3"
+    store = Store(SqliteBackend(db), keyring=Keyring.generate(), clock=clock)
+    await store.open()
+    try:
+        metadata = StoreExportMetadata(store)
+        service = ExportService(
+            store=LocalExportStore(tmp_path / "objects", clock=clock),
+            metadata=metadata,
+            signer=DownloadTokenSigner(Secret(os.urandom(32)), clock=clock),
+            gateway_url="https://gw.example",
+            clock=clock,
+        )
+        info = ExportInfo("#very-private-channel", BASE, channel_id=3, guild_id=4)
+        result = await service.export_messages(make_messages(5), info, owner_id=77)
+        got = await metadata.get(result.record.export_id)
+        assert got == result.record
+        assert got.label == "#very-private-channel"
+        assert [r.export_id for r in await metadata.owned_by(77)] == [result.record.export_id]
+        assert await metadata.owned_by(78) == []
+        on_disk = b"".join(p.read_bytes() for p in tmp_path.glob("bot.sqlite3*"))
+        assert result.record.sha256.encode() in on_disk  # the record is there...
+        assert b"very-private-channel" not in on_disk  # ...with its label sealed
+        assert result.password.reveal().encode() not in on_disk
+        assert await metadata.expired(clock.now) == []
+        clock.now += 30 * 86_400
+        assert [r.export_id for r in await metadata.expired(clock.now)] == [result.record.export_id]
+        assert await service.purge_expired() == 1
+        with pytest.raises(RecordNotFoundError):
+            await metadata.get(result.record.export_id)
+    finally:
+        await store.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("bot.sqlite3*"))
+    assert b"very-private-channel" not in raw
+    assert result.password.reveal().encode() not in raw
