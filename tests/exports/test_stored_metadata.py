@@ -18,6 +18,10 @@ from securebot.storage.sqlite import SqliteBackend
 from .conftest import BASE, make_messages
 
 
+def _raw(root: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(root.glob("bot.sqlite3*")))
+
+
 class Clock:
     now = 1_800_000_000.0
 
@@ -46,7 +50,7 @@ async def test_metadata_in_sqlite_is_sealed_and_expires(tmp_path: Path) -> None:
         assert got.label == "#very-private-channel"
         assert [r.export_id for r in await metadata.owned_by(77)] == [result.record.export_id]
         assert await metadata.owned_by(78) == []
-        on_disk = b"".join(p.read_bytes() for p in tmp_path.glob("bot.sqlite3*"))
+        on_disk = _raw(tmp_path)
         assert result.record.sha256.encode() in on_disk  # the record is there...
         assert b"very-private-channel" not in on_disk  # ...with its label sealed
         assert result.password.reveal().encode() not in on_disk
@@ -58,6 +62,6 @@ async def test_metadata_in_sqlite_is_sealed_and_expires(tmp_path: Path) -> None:
             await metadata.get(result.record.export_id)
     finally:
         await store.close()
-    raw = b"".join(p.read_bytes() for p in tmp_path.glob("bot.sqlite3*"))
+    raw = _raw(tmp_path)
     assert b"very-private-channel" not in raw
     assert result.password.reveal().encode() not in raw
