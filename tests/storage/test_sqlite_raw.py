@@ -92,3 +92,28 @@ async def test_a_closed_store_says_so(tmp_path: Path) -> None:
     backend = SqliteBackend(tmp_path / "s.sqlite3")
     with pytest.raises(BackendUnavailableError, match="not open"):
         await backend.get("c", "global", "k", now=0.0)
+
+
+async def test_a_damaged_row_fails_alone(tmp_path: Path) -> None:
+    import pytest
+
+    from securebot.errors import CorruptRecordError
+
+    store = Store(SqliteBackend(tmp_path / "s.sqlite3"), keyring=Keyring.generate())
+    await store.open()
+    await store.put_many([Case(guild_id=1, number=n, user_id=2) for n in (1, 2, 3)])
+    backend = store.backend
+    assert isinstance(backend, SqliteBackend)
+    backend.db.execute("UPDATE docs SET body='{not json' WHERE key='2'")
+    with pytest.raises(CorruptRecordError, match=r"tests.cases/1/2: stored document is damaged"):
+        await store.get(Case, 2, scope=1)
+    page = await store.find(Case, scope=1, limit=2)
+    assert [c.number for c in page.items] == [1]
+    assert len(page.corrupt) == 1
+    assert page.next is not None  # the damaged row still moves the cursor on
+    rest = await store.find(Case, scope=1, after=page.next)
+    assert [c.number for c in rest.items] == [3]
+    exported = await store.export_guild(1)
+    assert len(exported["records"]["tests.cases"]) == 2
+    assert len(exported["unreadable"]) == 1
+    await store.close()

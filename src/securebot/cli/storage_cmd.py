@@ -140,6 +140,9 @@ def check_command(db_path: Path, keyring_path: Path | None, environment: str | N
                 page = await backend.find(
                     Query(collection, None, {}, after, 1000), now=store.clock()
                 )
+                problems.extend(page.corrupt)
+                count += len(page.corrupt)
+                unreadable += len(page.corrupt)
                 for doc in page.items:
                     count += 1
                     if keyring is None:

@@ -82,10 +82,15 @@ class Query:
 
 @attrs.frozen
 class Page:
-    """One page of query results and the cursor of the next page (``None`` on the last)."""
+    """One page of query results and the cursor of the next page (``None`` on the last).
+
+    ``corrupt`` holds one message per stored document of this page that the backend could not
+    even parse (its own encoding is damaged); such documents are not in ``items``.
+    """
 
     items: tuple[Document, ...]
     next: tuple[str, str] | None = None
+    corrupt: tuple[str, ...] = ()
 
 
 @attrs.frozen

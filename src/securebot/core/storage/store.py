@@ -282,7 +282,8 @@ class Store:
         page = await self.backend.find(
             Query(spec.collection, sc, tokens, after, limit), now=self.clock()
         )
-        items, corrupt = [], []
+        items: list[Any] = []
+        corrupt = [CorruptRecordError(message) for message in page.corrupt]
         for doc in page.items:
             try:
                 items.append(self._decode(spec, doc))
@@ -357,6 +358,8 @@ class Store:
                 page = await self.backend.find(
                     Query(spec.collection, None, {}, after, MAX_PAGE), now=self.clock()
                 )
+                for message in page.corrupt:
+                    log.error("migration skipped a record: %s", message)
                 for doc in page.items:
                     if doc.schema >= spec.version:
                         continue
@@ -445,6 +448,7 @@ class Store:
                 page = await self.backend.find(
                     Query(collection, scope, {}, after, MAX_PAGE), now=self.clock()
                 )
+                unreadable.extend(page.corrupt)
                 for doc in page.items:
                     try:
                         fields = self._plain(doc)

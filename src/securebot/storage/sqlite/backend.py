@@ -17,6 +17,7 @@ in clear.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -25,7 +26,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from securebot.core.storage.backend import ABSENT, Document, Page, Query, SettingRow
-from securebot.errors import BackendUnavailableError, ConflictError, StorageError
+from securebot.errors import (
+    BackendUnavailableError,
+    ConflictError,
+    CorruptRecordError,
+    StorageError,
+)
+
+log = logging.getLogger("securebot.storage.sqlite")
 
 #: Version of this backend's own table layout (``meta`` row ``sqlite:layout``).
 LAYOUT_VERSION = 1
@@ -65,17 +73,22 @@ _loads = json.loads
 
 
 def _doc(row: Sequence[Any]) -> Document:
-    return Document(
-        collection=row[0],
-        scope=row[1],
-        key=row[2],
-        body=_loads(row[3]),
-        lookups=_loads(row[4]),
-        owners=tuple(_loads(row[5])),
-        schema=row[6],
-        expires_at=row[7],
-        revision=row[8],
-    )
+    try:
+        return Document(
+            collection=row[0],
+            scope=row[1],
+            key=row[2],
+            body=_loads(row[3]),
+            lookups=_loads(row[4]),
+            owners=tuple(_loads(row[5])),
+            schema=row[6],
+            expires_at=row[7],
+            revision=row[8],
+        )
+    except (ValueError, TypeError) as exc:
+        raise CorruptRecordError(
+            f"record {row[0]}/{row[1]}/{row[2]}: stored document is damaged ({type(exc).__name__})"
+        ) from None
 
 
 class SqliteBackend:
@@ -297,8 +310,15 @@ class SqliteBackend:
         args.append(query.limit + 1)
         rows = self.db.execute(" ".join(sql), args).fetchall()
         more = len(rows) > query.limit
-        items = tuple(_doc(row) for row in rows[: query.limit])
-        return Page(items, (items[-1].scope, items[-1].key) if more else None)
+        items: list[Document] = []
+        corrupt: list[str] = []
+        for row in rows[: query.limit]:
+            try:
+                items.append(_doc(row))
+            except CorruptRecordError as exc:
+                corrupt.append(str(exc))
+        last = rows[query.limit - 1] if more else None
+        return Page(tuple(items), None if last is None else (last[1], last[2]), tuple(corrupt))
 
     async def purge(self, collection: str, *, now: float) -> int:
         """Remove expired documents in batches of 500."""
@@ -438,7 +458,13 @@ class SqliteBackend:
             " ORDER BY d.collection, d.scope, d.key",
             (user_id, now),
         ).fetchall()
-        return [_doc(row) for row in rows]
+        found = []
+        for row in rows:
+            try:
+                found.append(_doc(row))
+            except CorruptRecordError:
+                log.exception("skipped a damaged record in a user export")
+        return found
 
     async def delete_owned_by(self, user_id: int) -> int:
         """Delete the user's documents and settings."""
