@@ -38,8 +38,10 @@ def capturing() -> Iterator[tuple[logging.Logger, io.StringIO]]:
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
     logger.propagate = False
-    yield logger, stream
-    logger.removeHandler(handler)
+    try:
+        yield logger, stream
+    finally:
+        logger.removeHandler(handler)
 
 
 @pytest.fixture
