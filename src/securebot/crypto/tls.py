@@ -27,6 +27,7 @@ from securebot.errors import CertificateError
 
 __all__ = [
     "MemoryFile",
+    "MongoTLS",
     "RedisTLS",
     "client_context",
     "memory_file",
@@ -239,6 +240,74 @@ class RedisTLS:
 
     def __repr__(self) -> str:
         return f"RedisTLS({'closed' if self._file.closed else 'open'})"
+
+
+class MongoTLS:
+    """PyMongo keyword arguments for mutual TLS (X.509), from in-memory PEM.
+
+    PyMongo reads ``tlsCAFile``, ``tlsCertificateKeyFile`` and ``tlsCRLFile`` from paths; these
+    are memory files that stay open as long as this object (keep it alive with the client)::
+
+        with MongoTLS(ca_pem=root, cert_chain_pem=bundle, key_pem=key) as tls:
+            client = pymongo.AsyncMongoClient(host, authMechanism="MONGODB-X509", **tls.kwargs())
+
+    Unlike redis-py, PyMongo trusts only the given CA file (our root). It sets no minimum TLS
+    version of its own; the server side (``net.tls.disabledProtocols``) must refuse TLS < 1.2.
+    """
+
+    def __init__(
+        self,
+        *,
+        ca_pem: bytes,
+        cert_chain_pem: bytes,
+        key_pem: bytes,
+        key_password: bytes | None = None,
+        crl_pem: bytes | None = None,
+    ) -> None:
+        chain = _certificates(cert_chain_pem, "certificate chain")
+        material = _pem(chain) + _clear_key_pem(_private_key(key_pem, key_password))
+        ca = _pem(_certificates(ca_pem, "CA"))
+        crl = None if crl_pem is None else _crl(crl_pem).public_bytes(serialization.Encoding.PEM)
+        self._files: list[MemoryFile] = []
+        try:
+            self._ca = self._keep(MemoryFile(ca, name="securebot-mongo-ca"))
+            self._key = self._keep(MemoryFile(material, name="securebot-mongo-tls"))
+            self._crl = None if crl is None else self._keep(MemoryFile(crl, name="securebot-crl"))
+        except BaseException:
+            self.close()
+            raise
+
+    def _keep(self, file: MemoryFile) -> MemoryFile:
+        self._files.append(file)
+        return file
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``pymongo.MongoClient`` / ``pymongo.AsyncMongoClient``."""
+        arguments: dict[str, Any] = {
+            "tls": True,
+            "tlsCAFile": self._ca.path,
+            "tlsCertificateKeyFile": self._key.path,
+            "tlsAllowInvalidCertificates": False,
+            "tlsAllowInvalidHostnames": False,
+        }
+        if self._crl is not None:
+            arguments["tlsCRLFile"] = self._crl.path
+        return arguments
+
+    def close(self) -> None:
+        """Release the in-memory files."""
+        for file in self._files:
+            file.close()
+
+    def __enter__(self) -> MongoTLS:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        closed = all(file.closed for file in self._files)
+        return f"MongoTLS({'closed' if closed else 'open'})"
 
 
 # --- internals -----------------------------------------------------------------------------
