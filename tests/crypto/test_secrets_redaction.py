@@ -176,7 +176,7 @@ discord_tokens = st.builds(
     st.sampled_from("MNO"),
     token_part.filter(lambda t: 23 <= len(t) <= 27),
     url_part.filter(lambda t: len(t) == 6),
-    url_part.filter(lambda t: 27 <= len(t) <= 40),
+    url_part.filter(lambda t: 27 <= len(t) <= 60),
 )
 webhooks = st.builds(
     lambda host, wid, tok: f"https://{host}/api/webhooks/{wid}/{tok}",

@@ -36,7 +36,7 @@ PATTERNS: tuple[re.Pattern[str], ...] = (
         re.IGNORECASE,
     ),
     # Discord bot tokens: base64 user id . timestamp . HMAC.
-    re.compile(r"\b[MNO][A-Za-z\d_-]{23,27}\.[\w-]{6}\.[\w-]{27,40}\b"),
+    re.compile(r"(?<![\w-])[MNO][\w-]{23,}\.[\w-]{6}\.[\w-]{27,}"),
     # Authorization header values.
     re.compile(r"\b(?:Bearer|Bot)\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE),
     # AWS access key ids.
