@@ -177,3 +177,29 @@ def test_deterministic_differs_across_guild_and_field(value: str, ctx: FieldCont
 def test_deterministic_overhead() -> None:
     blob = DET.encrypt(b"abc", FieldContext("c", "f", "r"))
     assert len(blob) == 1 + 3 + 21
+
+
+def test_ciphers_and_derived_keys_are_cached(monkeypatch: pytest.MonkeyPatch) -> None:
+    import securebot.crypto.envelope as envelope
+
+    calls: list[tuple[str, ...]] = []
+    real = envelope.derive_key
+
+    def counting(material: bytes, guild: bytes | None, *parts: str, length: int) -> bytes:
+        calls.append(parts)
+        return real(material, guild, *parts, length=length)
+
+    monkeypatch.setattr(envelope, "derive_key", counting)
+    keyring = Keyring.generate()
+    cipher = FieldCipher(keyring, "messages")
+    ctx = FieldContext("m", "content", "1", scope="77")
+    blobs = [cipher.encrypt(f"v{i}", FieldContext("m", "content", str(i), "77")) for i in range(50)]
+    assert [
+        cipher.decrypt(b, FieldContext("m", "content", str(i), "77")) for i, b in enumerate(blobs)
+    ]
+    assert len(calls) == 1  # one HKDF for the guild key, then cached
+    keyring.rotate("messages")
+    cipher.encrypt("after rotation", ctx)
+    assert len(calls) == 2  # the new primary derives once
+    assert cipher.decrypt(blobs[0], FieldContext("m", "content", "0", "77")) == "v0"
+    assert len(calls) == 2  # the old key's derived cipher is still cached
