@@ -214,7 +214,12 @@ class FieldCipher:
     # --- encrypt / decrypt -------------------------------------------------------------
 
     def encrypt(self, value: FieldValue, ctx: FieldContext) -> bytes:
-        """Seal ``value`` (str, bytes or a JSON value) for the place ``ctx`` names."""
+        """Seal ``value`` (str, bytes or a JSON value) for the place ``ctx`` names.
+
+        ``str`` and ``bytes`` come back as they were (any bytes-like value as ``bytes``); other
+        values go through JSON, so they come back as JSON gives them (tuples as lists, dict keys
+        as strings). Raises ``TypeError`` for values JSON cannot encode (NaN included).
+        """
         if type(value) is str:
             plaintext = b"s" + value.encode("utf-8", "surrogatepass")
         else:
