@@ -35,6 +35,8 @@ class Form:
         self._root = root or self
         self._path = path
         self.errors: dict[str, Any] = {} if root is None else root.errors
+        #: False when the body was not an object: its fields are then not examined further.
+        self.valid = isinstance(data, dict)
         if isinstance(data, dict):
             self.data: dict[str, Any] = data
         else:
@@ -42,7 +44,12 @@ class Form:
             self.fail((), "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType")
 
     def fail(self, path: tuple[str, ...], code: str, message: str) -> None:
-        """Record an error at ``path`` (relative to this form)."""
+        """Record an error at ``path`` (relative to this form).
+
+        A form whose body is not an object has one error, at its root; nothing below it.
+        """
+        if path and not getattr(self, "valid", True):
+            return
         node = self.errors
         for part in (*self._path, *path):
             node = node.setdefault(part, {})
@@ -69,7 +76,7 @@ class Form:
 
     def _get(self, name: str, required: bool) -> Any:
         value = self.data.get(name, _MISSING)
-        if value is _MISSING and required:
+        if value is _MISSING and required and self.valid:
             self.fail((name,), "BASE_TYPE_REQUIRED", "This field is required")
         return value
 
