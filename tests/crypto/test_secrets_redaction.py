@@ -197,3 +197,21 @@ def test_unregistered_tokens_and_webhooks_are_always_redacted(
     assert leak not in output
     secret_tail = leak.rsplit("/", 1)[-1] if "webhooks" in leak else leak.rsplit(".", 1)[-1]
     assert output.count(secret_tail) == around.count(secret_tail)
+
+
+@pytest.mark.parametrize(
+    "harmless",
+    [
+        "Bot securebot connected to 12 guilds",
+        "bot restarted successfully after maintenance",
+        "Bearer authentication is configured",
+        "user 123456789012345678 ran !ban in channel 876543210987654321",
+        "https://discord.com/channels/123/456",
+    ],
+)
+def test_ordinary_log_lines_are_left_alone(
+    capture: tuple[logging.Logger, io.StringIO], harmless: str
+) -> None:
+    logger, stream = capture
+    logger.info(harmless)
+    assert stream.getvalue() == harmless + "\n"

@@ -6,8 +6,8 @@ formatted exception and stack text, and string ``extra`` attributes whose *name*
 
 * every value registered with :func:`~securebot.crypto.register_secret` (and every text
   :class:`~securebot.crypto.Secret`);
-* Discord bot tokens, Discord webhook URLs, ``Bearer``/``Bot`` authorization values and AWS
-  access key ids, by pattern, registered or not.
+* Discord bot tokens, Discord webhook URLs, ``Bearer`` authorization values, AWS access key
+  ids and ``aws_secret_access_key=...`` pairs, by pattern, registered or not.
 
 :func:`install_redaction` puts the filter where it sees every record: on the handlers of the root
 logger and in the log-record factory (logger-level filters do not see records propagated from
@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from securebot.crypto.secrets import registered_secrets
+from securebot.crypto.secrets import registered_secrets, registry_version
 
 #: What a removed secret is replaced with.
 REDACTED = "[redacted]"
@@ -37,8 +37,9 @@ PATTERNS: tuple[re.Pattern[str], ...] = (
     ),
     # Discord bot tokens: base64 user id . timestamp . HMAC.
     re.compile(r"(?<![\w-])[MNO][\w-]{23,}\.[\w-]{6}\.[\w-]{27,}"),
-    # Authorization header values.
-    re.compile(r"\b(?:Bearer|Bot)\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE),
+    # Bearer authorization values (``Bot <token>`` is caught by the token pattern above; a bare
+    # "bot" would otherwise blank out ordinary words).
+    re.compile(r"\bBearer\s+[A-Za-z0-9._~+/=-]{16,}", re.IGNORECASE),
     # AWS access key ids.
     re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"),
     # AWS secret access keys next to their name.
@@ -64,10 +65,10 @@ _compiled: tuple[int, re.Pattern[str] | None] = (-1, None)
 
 def _registered_pattern() -> re.Pattern[str] | None:
     global _compiled
-    version, values = registered_secrets()
-    if _compiled[0] == version:
+    if _compiled[0] == registry_version():
         return _compiled[1]
     with _compiled_lock:
+        version, values = registered_secrets()
         pattern = None
         if values:
             ordered = sorted(values, key=len, reverse=True)

@@ -53,6 +53,11 @@ def unregister_secret(value: str) -> None:
             _registry_version += 1
 
 
+def registry_version() -> int:
+    """A number that changes whenever the registry changes (cheap: no copy, no lock)."""
+    return _registry_version
+
+
 def registered_secrets() -> tuple[int, frozenset[str]]:
     """The registry version and a snapshot of the registered values (for the redactor)."""
     with _lock:
