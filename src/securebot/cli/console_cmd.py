@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -87,5 +88,9 @@ def console_command(
     else:
         config = resolve_config(config_path)
         scenario = load_scenario(scenario_path)
+        # A chat, not a log: INFO lines stay quiet unless DEBUG is asked for.
+        level = "WARNING" if config.logging.level == "INFO" else config.logging.level
+        logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+        logging.getLogger("discord").setLevel(logging.ERROR)
         status = asyncio.run(chat_local(config, scenario, options))
     sys.exit(status)

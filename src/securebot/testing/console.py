@@ -472,6 +472,14 @@ class Console:
                 return cast(Mapping[str, Any], guild)
         return cast(Mapping[str, Any], self._directory.get("guilds", [{}])[0])
 
+    def _guild_name(self, guild_id: object) -> str:
+        if not guild_id:
+            return "DM"
+        for guild in self._directory.get("guilds", []):
+            if str(guild.get("id")) == str(guild_id):
+                return str(guild.get("name"))
+        return f"guild {guild_id}"
+
     def where_line(self) -> str:
         """``as demo in #general (Giselle Demo)``."""
         if self.where is None:
@@ -488,7 +496,7 @@ class Console:
         kind = item.get("kind")
         message = item.get("message")
         channel_id = int(item.get("channel_id") or 0)
-        where = self._channel_labels.get(channel_id, "DM" if not item.get("guild_id") else "?")
+        where = self._channel_labels.get(channel_id) or self._guild_name(item.get("guild_id"))
         if kind in {"message", "edit"} and isinstance(message, Mapping):
             author = message.get("author")
             if isinstance(author, Mapping) and author.get("bot"):
@@ -597,7 +605,8 @@ class Console:
             guild_id=self.where.guild_id,
         )
         self._channel_labels[channel_id] = "DM"
-        self.out(f"now talking to {author_label(bot)} in private messages")
+        shown = sanitize(str(bot.get("name", "the bot")), keep_newlines=False)
+        self.out(f"now talking to {shown} in private messages")
 
     async def _react(self, emoji: str) -> None:
         target = self._last_bot_message
@@ -648,6 +657,10 @@ class Console:
             if line.startswith(":"):
                 if not await self.directive(line):
                     break
+                if line[1:].split(" ", 1)[0] in {"click", "react"} and not (
+                    await self.settle_output()
+                ):
+                    self.out("  (no reply)")
                 continue
             self.out(f"{self.where_line().removeprefix('as ')}> {sanitize(line)}")
             await self.say(line)
@@ -752,6 +765,15 @@ _MESSAGE_EDITS = frozenset(
     }
 )
 _CALLBACK = "POST /interactions/{interaction_id}/{interaction_token}/callback"
+#: Routes authenticated by a token in the path (no bot in the call log): interaction replies.
+_TOKEN_ROUTES = frozenset(
+    {
+        _CALLBACK,
+        "POST /webhooks/{webhook_id}/{webhook_token}",
+        "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/@original",
+        "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
+    }
+)
 
 
 def _path_params(route: str, path: str) -> dict[str, str]:
@@ -774,20 +796,24 @@ class Activity:
         end = len(calls)
         items = []
         for call in calls[max(cursor, 0) : end]:
-            if call.bot_id is None or call.method == "GET" or call.route in _SILENT_ROUTES:
+            if call.method == "GET" or call.route in _SILENT_ROUTES:
+                continue
+            if call.bot_id is None and call.route not in _TOKEN_ROUTES:
                 continue
             item = self.describe(call)
             if item is not None:
                 items.append(item)
         return items, end
 
-    def _channel_item(self, kind: str, channel_id: Any, **fields: Any) -> dict[str, Any]:
+    def _channel_item(
+        self, kind: str, channel_id: Any, guild_id: Any = None, **fields: Any
+    ) -> dict[str, Any]:
         world = self.emulator.world
         try:
             channel = world.channels.get(int(channel_id))
         except (TypeError, ValueError):
             channel = None
-        guild_id = getattr(channel, "guild_id", None)
+        guild_id = getattr(channel, "guild_id", None) or guild_id
         return {
             "kind": kind,
             "channel_id": str(channel_id or ""),
@@ -803,7 +829,9 @@ class Activity:
             code = response.get("code", call.status)
             text = f"Discord refused {call.method} {call.route.partition(' ')[2]}: {code} "
             text += str(response.get("message", ""))
-            return self._channel_item("action", params.get("channel_id"), text=text)
+            return self._channel_item(
+                "action", params.get("channel_id"), params.get("guild_id"), text=text
+            )
         if call.route in _MESSAGE_POSTS and response.get("id"):
             return self._channel_item("message", response.get("channel_id"), message=response)
         if call.route in _MESSAGE_EDITS and response.get("id"):
@@ -820,7 +848,9 @@ class Activity:
             text = phrase.format(count=count, **{k: self._name(k, v) for k, v in params.items()})
         bot = self.emulator.world.users.get(call.bot_id)
         who = bot.username if bot is not None else "the bot"
-        return self._channel_item("action", params.get("channel_id"), text=f"{who} {text}")
+        return self._channel_item(
+            "action", params.get("channel_id"), params.get("guild_id"), text=f"{who} {text}"
+        )
 
     def _name(self, key: str, value: str) -> str:
         world = self.emulator.world
@@ -843,21 +873,25 @@ class Activity:
         kind = body.get("type")
         raw = body.get("data")
         data: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-        interaction = self.emulator.world.interactions.get(int(params.get("interaction_id", 0)))
+        world = self.emulator.world
+        try:
+            interaction = world.interactions.get(int(params.get("interaction_id", "0")))
+        except ValueError:
+            interaction = None
         channel_id = interaction.channel_id if interaction is not None else None
-        bot = self.emulator.world.users.get(call.bot_id)
         if kind in {4, 7}:
-            message = {
-                "id": "0",
-                "channel_id": str(channel_id),
-                "author": {"id": str(call.bot_id), "username": bot.username, "bot": True}
-                if bot is not None
-                else {"username": "bot", "bot": True},
-                **{k: data[k] for k in ("content", "embeds", "components", "flags") if k in data},
-            }
-            return self._channel_item(
-                "message" if kind == 4 else "edit", channel_id, message=message
-            )
+            response = call.response if isinstance(call.response, Mapping) else {}
+            resource = response.get("resource")
+            stored = resource.get("message") if isinstance(resource, Mapping) else None
+            if isinstance(stored, Mapping):
+                message: Mapping[str, Any] = stored
+            else:
+                account = world.bots.get(interaction.application_id) if interaction else None
+                author = {"username": account.user.username if account else "bot", "bot": True}
+                fields = ("content", "embeds", "components", "flags")
+                message = {"author": author, **{k: data[k] for k in fields if k in data}}
+            kind_name = "message" if kind == 4 else "edit"
+            return self._channel_item(kind_name, channel_id, message=message)
         if kind == 9:
             title = data.get("title", "")
             return self._channel_item("action", channel_id, text=f"opened a form: {title}")

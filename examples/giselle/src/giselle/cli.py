@@ -108,6 +108,7 @@ def demo(
         raise ConfigError(f"{config.source}: giselle demo runs in development mode only")
     scenario = load_scenario(scenario_path)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("discord").setLevel(logging.ERROR)  # no voice-library notices in a chat
     options = ChatOptions(
         script=script, guild=guild, channel=channel, user=user, reply_timeout=wait
     )
