@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -137,3 +139,16 @@ def test_keys_cli_with_aws_kms(kms_endpoint: str, kms_key: str, tmp_path: Path) 
     assert "sealed for environment 'production'" in other_env.output
     rotated = runner.invoke(cli, ["keys", "rotate", *common, "--purpose", "messages"])
     assert rotated.exit_code == 0, rotated.output
+
+
+async def test_missing_boto3_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "boto3", None)  # makes `import boto3` raise ImportError
+    provider = AwsKmsKeyProvider("alias/securebot", region="eu-west-1")
+    with pytest.raises(KeyProviderError, match=r"needs boto3: pip install 'securebot\[s3\]'"):
+        await provider.wrap(b"k" * 32, {"app": "securebot"})
+
+
+def test_importing_crypto_does_not_import_boto3() -> None:
+    code = "import sys, securebot.crypto; print('boto3' in sys.modules, 'botocore' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
