@@ -80,12 +80,16 @@ class Emulator(Scenario):
     def application(self) -> web.Application:
         """The aiohttp application (for embedding in another server)."""
         app = web.Application(client_max_size=26 * 1024 * 1024)
-        app.router.add_route("*", "/api/v{version}/{tail:.*}", self._api)
-        app.router.add_route("*", "/api/{tail:.*}", self._api)
+        app.router.add_route("*", r"/api/v{version}/{tail:[\s\S]*}", self._api)
+        app.router.add_route("*", r"/api/{tail:[\s\S]*}", self._api)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self._attachment)
         app.router.add_get("/", self._index)
+        app.router.add_route("*", r"/{tail:[\s\S]*}", self._not_found)
         return app
+
+    async def _not_found(self, request: web.Request) -> web.Response:
+        return json_response(404, {"message": "404: Not Found", "code": 0})
 
     async def start(self) -> Emulator:
         """Listen on ``host:port`` (a free port when 0); returns self."""
