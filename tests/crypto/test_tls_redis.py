@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Iterator
@@ -252,6 +253,87 @@ def test_client_with_crl_refuses_a_revoked_server_and_accepts_otherwise(
                 client.close()
     assert results["current"] is True
     assert "certificate revoked" in str(results["revoked"])
+
+
+def test_strict_connection_class_trusts_the_root_only_sync(tls_redis: TLSRedis) -> None:
+    leaf = pki.issue_client(tls_redis.intermediate, "bot")
+    with client_material(tls_redis, leaf, tls_redis.intermediate) as material:
+        strict = material.connection_class(redis.SSLConnection)
+        pool = redis.ConnectionPool(
+            connection_class=strict, host="127.0.0.1", port=tls_redis.port, **no_retry()
+        )
+        client = redis.Redis(connection_pool=pool)
+        try:
+            assert client.ping() is True
+            connection = pool.get_connection()
+            try:
+                # our context, not one redis-py built: root only, no system CAs
+                context = connection._sock.context
+                assert [c["subject"] for c in context.get_ca_certs()] == [
+                    ((("commonName", "securebot root CA"),),)
+                ]
+                assert context.verify_flags & ssl.VERIFY_X509_STRICT
+            finally:
+                pool.release(connection)
+        finally:
+            client.close()
+
+
+async def test_strict_connection_class_trusts_the_root_only_async(tls_redis: TLSRedis) -> None:
+    leaf = pki.issue_client(tls_redis.intermediate, "bot")
+    with client_material(tls_redis, leaf, tls_redis.intermediate) as material:
+        strict = material.connection_class(redis.asyncio.SSLConnection)
+        pool = redis.asyncio.ConnectionPool(
+            connection_class=strict, host="127.0.0.1", port=tls_redis.port, **no_retry()
+        )
+        client = redis.asyncio.Redis(connection_pool=pool)
+        try:
+            assert await client.ping() is True
+        finally:
+            await client.aclose()
+            await pool.disconnect()
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+async def test_strict_connection_class_uses_our_crl(tls_redis: TLSRedis, flavour: str) -> None:
+    # No ssl_* keyword reaches redis-py here: the refusal can only come from our context.
+    leaf = pki.issue_client(tls_redis.intermediate, "bot")
+    crl = pki.create_crl(tls_redis.intermediate, [tls_redis.server.certificate.serial_number])
+    material = tls.RedisTLS(
+        ca_pem=tls_redis.root.certificate_pem(),
+        cert_chain_pem=pki.bundle_pem(leaf.certificate, tls_redis.intermediate.certificate),
+        key_pem=leaf.private_key_pem(),
+        crl_pem=crl.public_bytes(Encoding.PEM),
+    )
+    with material:
+        if flavour == "sync":
+            pool = redis.ConnectionPool(
+                connection_class=material.connection_class(redis.SSLConnection),
+                host="127.0.0.1",
+                port=tls_redis.port,
+                **no_retry(),
+            )
+            with pytest.raises(redis.ConnectionError, match="certificate revoked"):
+                redis.Redis(connection_pool=pool).ping()
+            pool.disconnect()
+        else:
+            apool = redis.asyncio.ConnectionPool(
+                connection_class=material.connection_class(redis.asyncio.SSLConnection),
+                host="127.0.0.1",
+                port=tls_redis.port,
+                **no_retry(),
+            )
+            with pytest.raises(redis.ConnectionError, match="certificate revoked"):
+                await redis.asyncio.Redis(connection_pool=apool).ping()
+            await apool.disconnect()
+
+
+def test_connection_class_refuses_what_it_cannot_configure(tls_redis: TLSRedis) -> None:
+    leaf = pki.issue_client(tls_redis.intermediate, "bot")
+    with client_material(tls_redis, leaf, tls_redis.intermediate) as material:
+        for plain in (redis.Connection, redis.asyncio.Connection):
+            with pytest.raises(CertificateError, match="use RedisTLS.kwargs"):
+                material.connection_class(plain)
 
 
 def test_closed_material_is_gone(tls_redis: TLSRedis) -> None:

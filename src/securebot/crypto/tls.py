@@ -180,11 +180,10 @@ class RedisTLS:
     opens to the same processes that may read this process's memory (ptrace access): it exposes
     nothing the process memory does not already hold.
 
-    Limitation of redis-py (8.x), not of these arguments: it builds its context with
+    With :meth:`kwargs`, redis-py (8.x) builds its own context with
     ``ssl.create_default_context()``, which also trusts the system's public CAs besides our root,
-    and (sync client) rebuilds it for every new connection. Certificates from a public CA for the
-    Redis host name would therefore be accepted; the contexts of :func:`client_context` trust the
-    root only.
+    and the sync client rebuilds it for every new connection. :meth:`connection_class` avoids
+    both: connections then use one context from :func:`client_context` (root only).
     """
 
     def __init__(
@@ -199,6 +198,13 @@ class RedisTLS:
         chain = _certificates(cert_chain_pem, "certificate chain")
         material = _pem(chain) + _clear_key_pem(_private_key(key_pem, key_password))
         self._ca = _pem(_certificates(ca_pem, "CA")).decode("ascii")
+        self._context = client_context(
+            ca_pem=ca_pem,
+            cert_chain_pem=cert_chain_pem,
+            key_pem=key_pem,
+            key_password=key_password,
+            crl_pem=crl_pem,
+        )
         self._crl: MemoryFile | None = None
         if crl_pem is not None:
             crl = _crl(crl_pem).public_bytes(serialization.Encoding.PEM)
@@ -225,6 +231,47 @@ class RedisTLS:
             arguments["ssl_ca_certs"] = self._crl.path
             arguments["ssl_include_verify_flags"] = [ssl.VerifyFlags.VERIFY_CRL_CHECK_LEAF]
         return arguments
+
+    def connection_class(self, base: type[Any]) -> type[Any]:
+        """A subclass of redis-py's ``SSLConnection`` that uses our strict context.
+
+        Pass ``redis.SSLConnection`` or ``redis.asyncio.SSLConnection`` and give the result to a
+        connection pool::
+
+            pool = redis.ConnectionPool(
+                connection_class=tls.connection_class(redis.SSLConnection), host=..., port=...
+            )
+            client = redis.Redis(connection_pool=pool)
+
+        Connections then use one context built by :func:`client_context`: the root as the only
+        trust anchor (no system CAs), TLS >= 1.2, X.509 strict, the CRL when given, and no
+        per-connection rebuild. It overrides redis-py's ``_wrap_socket_with_ssl`` (sync) or
+        ``_connection_arguments`` (asyncio); if ``base`` has neither, it refuses rather than
+        silently falling back to redis-py's own context.
+        """
+        context = self._context
+        is_ssl = any(klass.__name__ == "SSLConnection" for klass in base.__mro__)
+        if is_ssl and hasattr(base, "_wrap_socket_with_ssl"):
+
+            def _wrap_socket_with_ssl(connection: Any, sock: Any) -> Any:
+                return context.wrap_socket(sock, server_hostname=connection.host)
+
+            members: dict[str, Any] = {"_wrap_socket_with_ssl": _wrap_socket_with_ssl}
+        elif is_ssl and hasattr(base, "_connection_arguments"):
+            parent = base._connection_arguments
+
+            def _connection_arguments(connection: Any) -> Any:
+                arguments = dict(parent(connection))
+                arguments["ssl"] = context
+                return arguments
+
+            members = {"_connection_arguments": _connection_arguments}
+        else:
+            raise CertificateError(
+                f"{base.__qualname__} is not a redis-py SSLConnection this securebot version "
+                "knows how to configure: use RedisTLS.kwargs() instead"
+            )
+        return type(f"Securebot{base.__name__}", (base,), members)
 
     def close(self) -> None:
         """Release the in-memory files; clients created from :meth:`kwargs` stop reconnecting."""
