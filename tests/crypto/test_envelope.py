@@ -34,6 +34,9 @@ values = st.one_of(
     st.text(),
     st.binary(max_size=4096),
     st.text(alphabet=st.characters(min_codepoint=0x10000), max_size=50),
+    # lone and paired surrogates (no UTF-8 encoding exists; they must still round-trip exactly)
+    st.text(alphabet=st.characters(codec=None, categories=["Cs", "Lu"]), max_size=20),
+    st.lists(st.text(alphabet=st.characters(categories=["Cs", "Ll"]), max_size=5), max_size=3),
     json_values,
 )
 
