@@ -222,3 +222,11 @@ def test_render_message_never_raises_on_odd_payloads(payload: dict[str, Any]) ->
     except (TypeError, AttributeError) as exc:  # pragma: no cover - shown by hypothesis
         raise AssertionError(f"render_message crashed on {payload!r}: {exc}") from exc
     assert isinstance(text, str)
+
+
+def test_discord_timestamps_shown_as_dates_and_relative_times() -> None:
+    import time
+
+    soon = int(time.time()) + 2 * 3600 + 30
+    text = render_message(message(content=f"at <t:0:F>, due <t:{soon}:R>, bad <t:99999999999999>"))
+    assert text.endswith(": at 1970-01-01 00:00 UTC, due in 2 hours, bad <t:99999999999999>")

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import re
 import signal
+import time
 import unicodedata
 import urllib.parse
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
@@ -108,7 +110,34 @@ def _mentions(text: str, names: NameLookup | None) -> str:
 
 
 def _mentions_plain(text: str) -> str:
+    text = _TIMESTAMP.sub(_timestamp, text)
     return _CUSTOM_EMOJI.sub(lambda m: f":{m.group(1)}:", text)
+
+
+_TIMESTAMP = re.compile(r"<t:(-?\d{1,13})(?::([tTdDfFR]))?>")
+
+
+def _timestamp(match: re.Match[str], *, now: float | None = None) -> str:
+    """``<t:UNIX:STYLE>`` as Discord clients show it: a UTC date, or relative for ``R``."""
+    seconds = int(match.group(1))
+    try:
+        moment = dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return match.group(0)
+    if match.group(2) == "R":
+        delta = seconds - (time.time() if now is None else now)
+        return _relative(delta)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _relative(delta: float) -> str:
+    amount = abs(delta)
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if amount >= size or unit == "second":
+            count = round(amount / size)
+            text = f"{count} {unit}{'' if count == 1 else 's'}"
+            return f"in {text}" if delta >= 0 else f"{text} ago"
+    return "now"  # pragma: no cover - the loop always returns
 
 
 def _text(value: object, names: NameLookup | None = None) -> str:

@@ -83,10 +83,17 @@ def run(config_path: Path | None) -> None:
     default=None,
     help="Scenario file for the local Discord (default: the built-in demo guild).",
 )
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep Giselle's SQLite database here (default: a temporary directory).",
+)
 @chat_options
 def demo(
     config_path: Path | None,
     scenario_path: Path | None,
+    data_dir: Path | None,
     script: TextIO | None,
     guild: str | None,
     channel: str | None,
@@ -98,7 +105,8 @@ def demo(
     Starts the emulator with a demo guild, runs Giselle against it (development mode) and opens
     the console as the member "demo". Type !help; :help lists the console's directives.
     """
-    from securebot.testing.console import ChatOptions, chat_local
+    from giselle.demo import run_demo
+    from securebot.testing.console import ChatOptions
     from securebot.testing.scenario_file import load_scenario
 
     assembly = load_giselle_config(config_path)
@@ -118,7 +126,7 @@ def demo(
             f"{', '.join(g.name for g in scenario.guilds)}; starting Giselle...",
             err=True,
         )
-    sys.exit(asyncio.run(chat_local(config, scenario, options)))
+    sys.exit(asyncio.run(run_demo(config, scenario, options, data_dir=data_dir)))
 
 
 def main() -> None:
