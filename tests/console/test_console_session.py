@@ -191,3 +191,39 @@ async def test_control_api_refuses_what_discord_would(running: tuple[Any, LocalL
     general = next(c for c in guild["channels"] if c["name"] == "general")
     with pytest.raises(ConsoleLinkError, match="content over 2000"):
         await link.send(user_id=int(demo["id"]), channel_id=int(general["id"]), content="x" * 2001)
+
+
+async def test_interactive_mode_prints_replies_as_they_come(
+    running: tuple[Any, LocalLink],
+) -> None:
+    _, link = running
+    out: list[str] = []
+    console = Console(link, out=out.append, reply_timeout=3.0, settle=0.2)
+    await console.choose()
+    typed = iter(["!whisper", "", ":where", "!thumbs", ":quit", "never sent"])
+    loop = asyncio.get_running_loop()
+
+    def read_line(prompt: str) -> str:
+        line = next(typed)
+        if line.startswith(":"):  # give the bot time to answer the previous message
+            asyncio.run_coroutine_threadsafe(asyncio.sleep(0.5), loop).result()
+        return line
+
+    assert await console.interactive(read_line) == 0
+    assert out[0] == (
+        "securebot console: as demo in #general (Giselle Demo). Type :help for directives."
+    )
+    assert "[DM] Giselle [bot]: psst" in out
+    assert "as demo in #general (Giselle Demo)" in out
+    assert "[#general] * Giselle reacted 👍" in out
+    assert not any("never sent" in line for line in out)
+
+
+async def test_interactive_mode_ends_at_end_of_input(running: tuple[Any, LocalLink]) -> None:
+    _, link = running
+    console = Console(link, out=lambda line: None)
+
+    def closed(prompt: str) -> str:
+        raise EOFError
+
+    assert await console.interactive(closed) == 0
