@@ -9,7 +9,8 @@ import pickle
 import pytest
 import trustme
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from hypothesis import given
 from hypothesis import strategies as st
@@ -418,3 +419,54 @@ def test_renew_refuses_what_is_not_a_securebot_leaf(
     )
     with pytest.raises(CertificateError, match="no single serverAuth or clientAuth purpose"):
         pki.renew(intermediate, foreign, now=dt.datetime.now(dt.UTC))
+
+
+# --- intermediate through a CSR (key never on the root machine) ------------------------------
+
+
+def test_intermediate_from_a_csr(root: pki.CertifiedKey) -> None:
+    request = pki.request_intermediate("ops intermediate")
+    assert "PRIVATE" not in repr(request)
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(request)
+    with pytest.raises(CertificateError, match="too short"):
+        request.private_key_pem(b"short")
+    csr = pki.load_csr(request.csr_pem())
+    certificate = pki.sign_intermediate(root, csr, days=365, now=NOW)
+    certificate.verify_directly_issued_by(root.certificate)
+    assert certificate.subject.rfc4514_string() == "CN=ops intermediate"
+    assert ext(certificate, x509.BasicConstraints).value.path_length == 0
+    intermediate = pki.CertifiedKey(certificate, request.private_key)  # the key matches
+    leaf = pki.issue_client(intermediate, "bot", now=NOW)
+    assert pki.verify_chain(
+        leaf.certificate,
+        intermediates=[certificate],
+        root=root.certificate,
+        purpose="client",
+        now=NOW,
+    )
+
+
+def test_altered_csr_is_refused(root: pki.CertifiedKey) -> None:
+    der = pki.request_intermediate("securebot intermediate CA").csr.public_bytes(
+        serialization.Encoding.DER
+    )
+    altered = x509.load_der_x509_csr(der.replace(b"intermediate CA", b"intermediate CB"))
+    with pytest.raises(CertificateError, match="signature is invalid"):
+        pki.sign_intermediate(root, altered, now=NOW)
+
+
+def test_csr_with_a_non_ecdsa_key_is_refused(root: pki.CertifiedKey) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "rsa")]))
+        .sign(key, hashes.SHA256())
+    )
+    with pytest.raises(CertificateError, match="ECDSA P-256 or P-384"):
+        pki.sign_intermediate(root, csr, now=NOW)
+
+
+def test_garbage_csr_is_a_clear_error() -> None:
+    with pytest.raises(CertificateError, match="not a PEM certificate request"):
+        pki.load_csr(b"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n")

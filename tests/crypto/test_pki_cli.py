@@ -235,3 +235,51 @@ def test_renew_replaces_the_files_and_keeps_the_previous_ones(ca_dir: Path) -> N
     ok = run("verify", str(issued / "server-redis.bundle.pem"), "--purpose", "server",
              "--name", "localhost", "--dir", str(ca_dir))  # fmt: skip
     assert ok.exit_code == 0, ok.output
+
+
+def test_intermediate_through_a_csr_keeps_its_key_off_the_root_machine(tmp_path: Path) -> None:
+    offline, ca = tmp_path / "offline", tmp_path / "ca"
+    (tmp_path / "root.pass").write_text(ROOT_PASS + "\n")
+    (tmp_path / "inter.pass").write_text(INTER_PASS + "\n")
+    root_pass = ["--root-passphrase-file", str(tmp_path / "root.pass")]
+    assert (
+        run("init-root", "--out", str(offline), input=f"{ROOT_PASS}\n{ROOT_PASS}\n").exit_code == 0
+    )
+
+    made = run("request-intermediate", "--dir", str(ca), "--name", "ops intermediate",
+               "--passphrase-file", str(tmp_path / "inter.pass"))  # fmt: skip
+    assert made.exit_code == 0, made.output
+    assert mode(ca / "intermediate.key") == 0o600
+    assert (ca / "intermediate.key").read_bytes().startswith(b"-----BEGIN ENCRYPTED")
+
+    signed_path = tmp_path / "transfer" / "intermediate.crt"
+    signed = run("sign-intermediate", str(ca / "intermediate.csr"), "--root-dir", str(offline),
+                 "-o", str(signed_path), "--days", "400", *root_pass)  # fmt: skip
+    assert signed.exit_code == 0, signed.output
+    assert sorted(p.name for p in offline.iterdir()) == ["root.crt", "root.key"]  # no CA key
+
+    installed = run("install-intermediate", str(signed_path), "--root-cert",
+                    str(offline / "root.crt"), "--dir", str(ca))  # fmt: skip
+    assert installed.exit_code == 0, installed.output
+    assert cert(ca / "root.crt") == cert(offline / "root.crt")
+    assert cert(ca / "intermediate.crt").subject.rfc4514_string() == "CN=ops intermediate"
+
+    issued = run("issue", "client", "bot", "--dir", str(ca),
+                 "--passphrase-file", str(tmp_path / "inter.pass"))  # fmt: skip
+    assert issued.exit_code == 0, issued.output
+    ok = run("verify", str(ca / "issued" / "client-bot.crt"), "--purpose", "client",
+             "--dir", str(ca))  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+
+
+def test_install_refuses_a_certificate_for_another_request(ca_dir: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    made = run("request-intermediate", "--dir", str(other),
+               "--passphrase-file", str(tmp_path / "inter.pass"))  # fmt: skip
+    assert made.exit_code == 0, made.output
+    # ca_dir's own intermediate (signed by the same root) does not match other's request
+    refused = run("install-intermediate", str(ca_dir / "intermediate.crt"), "--root-cert",
+                  str(ca_dir / "root.crt"), "--dir", str(other))  # fmt: skip
+    assert refused.exit_code == 1
+    assert "is not the certificate for" in refused.output
+    assert not (other / "intermediate.crt").exists()

@@ -4,6 +4,7 @@ One directory holds a CA's files (``--dir``)::
 
     root.crt  root.key                 offline root (key encrypted; keep it off servers)
     intermediate.crt  intermediate.key  issuing CA (key encrypted)
+    intermediate.csr                   its signing request, when the root signs offline
     crl.pem                            revocation list issued by the intermediate
     issued/server-NAME.{crt,key,bundle.pem}, issued/client-SERVICE.{crt,key,bundle.pem}
 
@@ -26,6 +27,7 @@ from securebot.errors import CertificateError
 
 ROOT_CERT, ROOT_KEY = "root.crt", "root.key"
 INTERMEDIATE_CERT, INTERMEDIATE_KEY = "intermediate.crt", "intermediate.key"
+INTERMEDIATE_CSR = "intermediate.csr"
 CRL_FILE = "crl.pem"
 
 _dir_option = click.option(
@@ -43,7 +45,9 @@ _dir_option = click.option(
 def pki_group() -> None:
     """Internal certificate authority for mutual TLS (Redis, MongoDB, services).
 
-    Typical order: init-root (on an offline machine), init-intermediate, then issue server
+    Typical order: init-root (on an offline machine), init-intermediate (or, keeping the
+    intermediate key off the root machine: request-intermediate, sign-intermediate,
+    install-intermediate), then issue server
     and client leaves (30-90 days) as needed, renew them before they expire, crl to revoke,
     bundle to rebuild a chain, verify to check one.
     """
@@ -109,6 +113,93 @@ def init_intermediate(
     if root_dir is not None and not (directory / ROOT_CERT).exists():
         _write(directory / ROOT_CERT, root.certificate_pem())
     _report("intermediate", intermediate.certificate, directory / INTERMEDIATE_CERT)
+
+
+@pki_group.command("request-intermediate")
+@_dir_option
+@click.option("--name", default="securebot intermediate CA", show_default=True)
+@click.option(
+    "--passphrase-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="File holding the new intermediate key's passphrase (prompted otherwise).",
+)
+def request_intermediate(directory: Path, name: str, passphrase_file: Path | None) -> None:
+    """Make the intermediate key and a CSR on the CA machine (the key never travels).
+
+    Then take intermediate.csr to the offline root machine (sign-intermediate) and bring the
+    certificate back (install-intermediate).
+    """
+    csr_path, key_path = directory / INTERMEDIATE_CSR, directory / INTERMEDIATE_KEY
+    _refuse_existing(directory / INTERMEDIATE_CERT, key_path, csr_path)
+    passphrase = _new_passphrase(passphrase_file, "intermediate key")
+    request = pki.request_intermediate(name)
+    _write(key_path, request.private_key_pem(passphrase), private=True)
+    _write(csr_path, request.csr_pem())
+    click.echo(f"request: {request.csr.subject.rfc4514_string()} -> {csr_path}")
+    click.echo(f"  key: {key_path} (encrypted; stays here)")
+    click.echo("  next: securebot pki sign-intermediate on the root machine")
+
+
+@pki_group.command("sign-intermediate")
+@click.argument("csr", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--root-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="Where root.crt/root.key are.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the intermediate certificate.",
+)
+@click.option("--days", default=730, show_default=True, help="Lifetime in days.")
+@click.option(
+    "--root-passphrase-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="File holding the root key's passphrase (prompted otherwise).",
+)
+def sign_intermediate(
+    csr: Path, root_dir: Path, output: Path, days: int, root_passphrase_file: Path | None
+) -> None:
+    """Sign an intermediate CSR with the offline root (path length 0)."""
+    request = pki.load_csr(_read(csr))
+    root = _load_ca(root_dir, ROOT_CERT, ROOT_KEY, root_passphrase_file, "root key")
+    certificate = pki.sign_intermediate(root, request, days=days)
+    _write(output, certificate.public_bytes(Encoding.PEM))
+    _report("intermediate", certificate, output)
+    click.echo("  next: securebot pki install-intermediate on the CA machine")
+
+
+@pki_group.command("install-intermediate")
+@click.argument("certificate", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--root-cert",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="The root certificate (root.crt) that signed it.",
+)
+@_dir_option
+def install_intermediate(certificate: Path, root_cert: Path, directory: Path) -> None:
+    """Install the signed intermediate CERTIFICATE next to its key (from request-intermediate)."""
+    intermediate = pki.load_certificate(_read(certificate))
+    root = pki.load_certificate(_read(root_cert))
+    request = pki.load_csr(_read(directory / INTERMEDIATE_CSR))
+    if request.public_key() != intermediate.public_key():
+        raise CertificateError(
+            f"{certificate} is not the certificate for {directory / INTERMEDIATE_CSR}"
+        )
+    pki.bundle_pem(intermediate, root)  # refuses unless the root signed it
+    _refuse_existing(directory / INTERMEDIATE_CERT)
+    if (directory / ROOT_CERT).exists():
+        if pki.load_certificate(_read(directory / ROOT_CERT)) != root:
+            raise CertificateError(f"{directory / ROOT_CERT} is another root: refusing to mix")
+    else:
+        _write(directory / ROOT_CERT, root.public_bytes(Encoding.PEM))
+    _write(directory / INTERMEDIATE_CERT, intermediate.public_bytes(Encoding.PEM))
+    _report("intermediate", intermediate, directory / INTERMEDIATE_CERT)
 
 
 @pki_group.group("issue")

@@ -39,6 +39,7 @@ __all__ = [
     "MAX_LEAF_DAYS",
     "MIN_PASSPHRASE_LENGTH",
     "CertifiedKey",
+    "IntermediateRequest",
     "bundle_pem",
     "create_crl",
     "create_intermediate",
@@ -49,9 +50,12 @@ __all__ = [
     "load_certificates",
     "load_certified_key",
     "load_crl",
+    "load_csr",
     "load_private_key",
     "renew",
+    "request_intermediate",
     "service_name",
+    "sign_intermediate",
     "verify_chain",
 ]
 
@@ -164,21 +168,87 @@ def create_intermediate(
     """Create the intermediate CA (ECDSA P-256, path length 0) signed by ``root``.
 
     Refused when ``root`` is not a CA, is expired, has path length 0 (an intermediate cannot sign
-    another CA) or would expire before the new intermediate.
+    another CA) or would expire before the new intermediate. To keep the intermediate's key off
+    the root's machine, use :func:`request_intermediate` and :func:`sign_intermediate` instead.
+    """
+    request = request_intermediate(common_name)
+    certificate = sign_intermediate(root, request.csr, days=days, now=now)
+    return CertifiedKey(certificate, request.private_key)
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class IntermediateRequest:
+    """A new intermediate key and the certificate signing request (CSR) for the root.
+
+    The key stays on the CA machine; only the CSR travels to the offline root.
+    """
+
+    csr: x509.CertificateSigningRequest
+    private_key: ec.EllipticCurvePrivateKey
+
+    def __repr__(self) -> str:
+        return f"IntermediateRequest(subject={self.csr.subject.rfc4514_string()!r})"
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("IntermediateRequest holds a private key and cannot be pickled")
+
+    def csr_pem(self) -> bytes:
+        """The CSR, PEM encoded."""
+        return self.csr.public_bytes(serialization.Encoding.PEM)
+
+    def private_key_pem(self, passphrase: bytes) -> bytes:
+        """The key as encrypted PKCS#8 PEM (a CA key is never written in clear)."""
+        _check_passphrase(passphrase)
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(passphrase),
+        )
+
+
+def request_intermediate(common_name: str = "securebot intermediate CA") -> IntermediateRequest:
+    """Make a new intermediate key (ECDSA P-256) and its CSR for :func:`sign_intermediate`."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(_name(common_name))
+        .sign(key, hashes.SHA256())
+    )
+    return IntermediateRequest(csr, key)
+
+
+def sign_intermediate(
+    root: CertifiedKey,
+    csr: x509.CertificateSigningRequest,
+    *,
+    days: int = _INTERMEDIATE_DAYS,
+    now: dt.datetime | None = None,
+) -> x509.Certificate:
+    """Sign an intermediate CSR with the root: path length 0, CA key usage, ``days`` long.
+
+    Only the CSR's subject and public key are used; the profile is the CA's, whatever extensions
+    the request asks for. The CSR's own signature must be valid and its key ECDSA P-256 or P-384.
     """
     _check_days(days, minimum=30, maximum=5 * 365, what="intermediate")
+    if not csr.is_signature_valid:
+        raise CertificateError("the intermediate CSR's signature is invalid: it was altered")
+    public_key = csr.public_key()
+    if not isinstance(public_key, ec.EllipticCurvePublicKey) or public_key.curve.name not in (
+        "secp256r1",
+        "secp384r1",
+    ):
+        raise CertificateError("an intermediate key must be ECDSA P-256 or P-384")
+    names = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    common_name = str(names[0].value) if len(names) == 1 else ""
     start = _now(now)
     end = start + dt.timedelta(days=days)
     _check_issuer(root, start, end, issuing="ca")
-    key = ec.generate_private_key(ec.SECP256R1())
     builder = (
-        _base_builder(
-            _name(common_name), root.certificate.subject, key.public_key(), start, end, root
-        )
+        _base_builder(_name(common_name), root.certificate.subject, public_key, start, end, root)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_ca_key_usage(), critical=True)
     )
-    return CertifiedKey(builder.sign(root.private_key, _hash_for(root)), key)
+    return builder.sign(root.private_key, _hash_for(root))
 
 
 def issue_server(
@@ -372,6 +442,16 @@ def load_crl(pem: bytes) -> x509.CertificateRevocationList:
         return x509.load_pem_x509_crl(pem)
     except ValueError:
         raise CertificateError("not a PEM CRL (expected -----BEGIN X509 CRL-----)") from None
+
+
+def load_csr(pem: bytes) -> x509.CertificateSigningRequest:
+    """Load a PEM certificate signing request."""
+    try:
+        return x509.load_pem_x509_csr(pem)
+    except ValueError:
+        raise CertificateError(
+            "not a PEM certificate request (expected -----BEGIN CERTIFICATE REQUEST-----)"
+        ) from None
 
 
 def service_name(certificate: x509.Certificate) -> str:
