@@ -8,7 +8,7 @@ The public face plugins use (``savechat``, raid-room logs, data exports):
 * archives: :func:`build_archive` / :func:`build_archive_async`, :func:`new_password`;
 * stores: :class:`ObjectStore`, :class:`LocalExportStore`, :class:`S3ExportStore`;
 * metadata: :class:`ExportRecord`, :class:`ExportMetadataStore`,
-  :class:`MemoryExportMetadataStore`;
+  :class:`MemoryExportMetadataStore`, :class:`StoreExportMetadata` (on the storage API);
 * links: :class:`DownloadTokenSigner`;
 * the pipeline: :class:`ExportService` → :class:`ExportResult`.
 
@@ -43,6 +43,7 @@ from securebot.exports.metadata import (
 )
 from securebot.exports.model import ExportAttachment, ExportEmbed, ExportInfo, ExportMessage
 from securebot.exports.service import ExportResult, ExportService
+from securebot.exports.stored import StoreExportMetadata
 from securebot.exports.stores import (
     DEFAULT_RETENTION,
     LocalExportStore,
@@ -76,6 +77,7 @@ __all__ = [
     "MemoryExportMetadataStore",
     "ObjectStore",
     "S3ExportStore",
+    "StoreExportMetadata",
     "TokenClaims",
     "build_archive",
     "build_archive_async",
