@@ -240,3 +240,18 @@ async def test_a_bot_removed_from_a_guild_stops_receiving_it(
         await asyncio.sleep(0.05)
         assert len(session.events) == before
     assert permissions.ALL
+
+
+async def test_rest_reads_are_blanked_for_a_bot_without_the_content_privilege(
+    emulator: Emulator,
+) -> None:
+    account = emulator.create_bot("plain", token="plain-token", privileged_intents=0)
+    g = emulator.standard_guild(account)
+    secret = emulator.send(g.member, g.general, "secret words")
+    mention = emulator.send(g.member, g.general, f"<@{account.user.id}> visible")
+    async with running(make_bot(intents=discord.Intents.default()), emulator, "plain-token") as bot:
+        channel = bot.get_channel(g.general.id)
+        assert (await channel.fetch_message(secret.id)).content == ""
+        assert (await channel.fetch_message(mention.id)).content.endswith("visible")
+        own = await channel.send("mine")
+        assert (await channel.fetch_message(own.id)).content == "mine"

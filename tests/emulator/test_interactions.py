@@ -115,3 +115,38 @@ async def test_a_second_answer_is_40060_and_a_late_one_10062(
         with pytest.raises(discord.NotFound) as info:
             await bot.http.request(route, json={"type": 4, "data": {"content": "late"}})
         assert info.value.code == 10062
+
+
+async def test_select_menu_values_reach_the_callback(emulator: Emulator, discord_guild) -> None:
+    g = discord_guild
+    bot = make_bot()
+    chosen: list[list[str]] = []
+
+    class Pick(discord.ui.View):
+        @discord.ui.select(
+            custom_id="colour",
+            options=[discord.SelectOption(label="Red"), discord.SelectOption(label="Blue")],
+        )
+        async def pick(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
+            chosen.append(select.values)
+            await interaction.response.send_message(f"you chose {select.values[0]}")
+
+    async with running(bot, emulator, "test-token") as client:
+        prompt_sent = await client.get_channel(g.general.id).send("pick", view=Pick())
+        prompt = g.general.messages[prompt_sent.id]
+        picked = emulator.select(g.member, prompt, "colour", ["Blue"])
+        await emulator.wait_for_response(picked)
+    assert chosen == [["Blue"]]
+    assert emulator.response_message(picked).content == "you chose Blue"
+
+
+async def test_slowmode_applies_to_users(emulator: Emulator, discord_guild) -> None:
+    g = discord_guild
+    g.general.rate_limit_per_user = 10
+    emulator.send(g.member, g.general, "first")
+    with pytest.raises(ScenarioError, match="slowmode"):
+        emulator.send(g.member, g.general, "second")
+    emulator.send(g.moderator, g.general, "mods are exempt")
+    emulator.send(g.moderator, g.general, "twice")
+    emulator.clock.advance(11)
+    emulator.send(g.member, g.general, "later")

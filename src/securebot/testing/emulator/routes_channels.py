@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import urllib.parse
+from typing import Any
 
 from securebot.testing.emulator import errors as err
 from securebot.testing.emulator import payloads
@@ -165,6 +166,19 @@ def _visible(channel: Channel) -> list[Message]:
     return [m for m in channel.live_messages() if not m.flags & 64]
 
 
+def _rest_json(ctx: Ctx, message: Message) -> dict[str, Any]:
+    """A message as the calling bot may read it over REST: without the MESSAGE_CONTENT
+    privilege, content is blanked as on the gateway (not in DMs, own or mentioning messages)."""
+    bot = ctx.caller
+    blank = (
+        message.guild_id is not None
+        and not bot.privileged_intents & (1 << 15)
+        and message.author_id != bot.user.id
+        and bot.user.id not in message.mention_ids
+    )
+    return ctx.emu.actions.message_json(message, viewer_id=bot.user.id, blank=blank)
+
+
 @route("GET", "/channels/{channel_id}/messages")
 async def list_messages(ctx: Ctx) -> Result:
     channel, _, perms = channel_for(ctx)
@@ -186,8 +200,7 @@ async def list_messages(ctx: Ctx) -> Result:
         floor = before if before is not None else 1 << 64
         chosen = [m for m in messages if m.id < floor][-limit:]
     chosen.sort(key=lambda m: m.id, reverse=True)
-    viewer = ctx.caller.user.id
-    return 200, [ctx.emu.actions.message_json(m, viewer_id=viewer) for m in chosen]
+    return 200, [_rest_json(ctx, m) for m in chosen]
 
 
 @route("GET", "/channels/{channel_id}/messages/{message_id}")
@@ -197,7 +210,7 @@ async def get_message(ctx: Ctx) -> Result:
     message = ctx.world.message(
         channel, ctx.id("message_id", code=err.UNKNOWN_MESSAGE, what="Message")
     )
-    return 200, ctx.emu.actions.message_json(message, viewer_id=ctx.caller.user.id)
+    return 200, _rest_json(ctx, message)
 
 
 @route("POST", "/channels/{channel_id}/messages")
@@ -407,7 +420,7 @@ def _pins(ctx: Ctx) -> list[Message]:
 
 @route("GET", "/channels/{channel_id}/pins")
 async def list_pins_legacy(ctx: Ctx) -> Result:
-    return 200, [ctx.emu.actions.message_json(m) for m in _pins(ctx)]
+    return 200, [_rest_json(ctx, m) for m in _pins(ctx)]
 
 
 @route("GET", "/channels/{channel_id}/messages/pins")
@@ -416,7 +429,7 @@ async def list_pins(ctx: Ctx) -> Result:
     items = [
         {
             "pinned_at": iso(snowflake_time(m.id)),
-            "message": ctx.emu.actions.message_json(m),
+            "message": _rest_json(ctx, m),
         }
         for m in _pins(ctx)
     ]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from securebot.errors import SecurebotError
 from securebot.testing.emulator import payloads
 from securebot.testing.emulator import permissions as bits
+from securebot.testing.emulator.clock import snowflake_time
 from securebot.testing.emulator.model import (
     Attachment,
     BotAccount,
@@ -262,6 +263,17 @@ class Scenario:
         needed = bits.SEND_MESSAGES_IN_THREADS if channel.is_thread() else bits.SEND_MESSAGES
         if not perms & bits.VIEW_CHANNEL or not perms & needed:
             raise ScenarioError(f"{user.username} cannot send messages in #{channel.name}")
+        if channel.rate_limit_per_user and not perms & (
+            bits.MANAGE_MESSAGES | bits.MANAGE_CHANNELS
+        ):
+            mine = [m for m in channel.live_messages() if m.author_id == user.id]
+            if mine:
+                since = self.clock.time() - snowflake_time(mine[-1].id).timestamp()
+                if since < channel.rate_limit_per_user:
+                    raise ScenarioError(
+                        f"slowmode: {user.username} must wait "
+                        f"{channel.rate_limit_per_user - since:.0f}s in #{channel.name}"
+                    )
 
     def send(
         self,
