@@ -141,7 +141,13 @@ async def test_sigkill_of_the_master_under_load_loses_nothing_and_serves_nothing
                     and await gb[g].get("warn_count") == written[g]
                 )
 
-            assert await eventually(current, within=2), g
+            if not await eventually(current, within=2):
+                seen_a = await ga[g].get("warn_count")
+                seen_b = await gb[g].get("warn_count")
+                pytest.fail(
+                    f"guild {g}: wrote {written[g]}, a reads {seen_a}, b reads {seen_b}; "
+                    f"a: {a_cache.stats}, b: {b_cache.stats}"
+                )
         assert min(written.values()) > 2  # writes really happened during the outage
         c, _ = cached_store(db, keyring, settings, prefix="bot:")
         async with c:

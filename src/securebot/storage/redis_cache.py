@@ -56,6 +56,13 @@ log = logging.getLogger(__name__)
 
 #: In-process marker of "the store of record holds nothing here" (cached misses).
 _NONE_JSON: Final = "null"
+#: Marks a cached value that must be decoded afresh for each caller (a mutable container).
+_FRESH: Final = object()
+
+#: Names one cached entry: ``("d", collection, scope, key)`` for documents,
+#: ``("s", namespace, scope, path, name)`` for a setting, ``("p", namespace, scope, path)`` for
+#: all settings under a path.
+Ident = tuple[str, ...]
 
 # KEYS[1] value key, KEYS[2] version key, KEYS[3] generation key
 # ARGV[1] version seen before reading the store, ARGV[2] generation used in KEYS[1],
@@ -67,12 +74,18 @@ redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
 return 1
 """
 
-# KEYS: (value key, version key) pairs; ARGV[1] channel, ARGV[2] message, ARGV[3] version ttl ms
+# KEYS[1] generation key, then (value key in the caller's generation, version key) pairs;
+# ARGV[1] channel, ARGV[2] message, ARGV[3] version ttl ms, ARGV[4] key prefix, then one wire
+# name per pair. The value is also deleted in the current and the previous generation as Redis
+# knows them: a process that has not yet heard of a generation change must not leave a value
+# behind in the generation everyone else reads (non-cluster Redis: Sentinel or standalone).
 _INVALIDATE = """
-for i = 1, #KEYS, 2 do
+local gen = tonumber(redis.call('GET', KEYS[1]) or '0')
+for i = 2, #KEYS, 2 do
+  local wire = ARGV[4 + i / 2]
   redis.call('INCR', KEYS[i + 1])
   redis.call('PEXPIRE', KEYS[i + 1], ARGV[3])
-  redis.call('DEL', KEYS[i])
+  redis.call('DEL', KEYS[i], ARGV[4] .. gen .. ':' .. wire, ARGV[4] .. (gen - 1) .. ':' .. wire)
 end
 redis.call('PUBLISH', ARGV[1], ARGV[2])
 return 1
@@ -183,9 +196,10 @@ class RedisCache:
         self._sender = os.urandom(8).hex()
         self._gen_key = f"{prefix}generation"
         self._gen = "0"
-        self._local: dict[str, str] = {}
+        #: ident -> (JSON text, decoded value if immutable else _FRESH)
+        self._local: dict[Ident, tuple[str, Any]] = {}
         self._epoch = 0
-        self._pending: dict[str, int] = {}
+        self._pending: dict[Ident, int] = {}
         self._healthy = False
         self._down_since: float | None = None
         self._pubsub: Any = None
@@ -329,38 +343,38 @@ class RedisCache:
             self._gen = text[1:]
             self._local.clear()
             return
-        for key in json.loads(text):
-            self._local.pop(key, None)
+        for ident in json.loads(text):
+            self._local.pop(tuple(ident), None)
 
     # --- keys ---------------------------------------------------------------------------------
 
     @staticmethod
-    def _doc_id(collection: str, scope: str, key: str) -> str:
-        return "d" + json.dumps([collection, scope, key], separators=(",", ":"))
+    def _doc_id(collection: str, scope: str, key: str) -> Ident:
+        return ("d", collection, scope, key)
 
     @staticmethod
-    def _setting_id(namespace: str, scope: str, path: str, name: str) -> str:
-        return "s" + json.dumps([namespace, scope, path, name], separators=(",", ":"))
+    def _setting_id(namespace: str, scope: str, path: str, name: str) -> Ident:
+        return ("s", namespace, scope, path, name)
 
     @staticmethod
-    def _settings_id(namespace: str, scope: str, path: str) -> str:
-        return "p" + json.dumps([namespace, scope, path], separators=(",", ":"))
+    def _settings_id(namespace: str, scope: str, path: str) -> Ident:
+        return ("p", namespace, scope, path)
 
-    def _value_key(self, ident: str) -> str:
-        return f"{self.prefix}{self._gen}:{ident}"
+    def _value_key(self, ident: Ident) -> str:
+        return f"{self.prefix}{self._gen}:{_wire(ident)}"
 
-    def _version_key(self, ident: str) -> str:
-        return f"{self.prefix}v:{ident}"
+    def _version_key(self, ident: Ident) -> str:
+        return f"{self.prefix}v:{_wire(ident)}"
 
     # --- the read path ------------------------------------------------------------------------
 
-    async def _read(self, ident: str, load: Any) -> str:
+    async def _read(self, ident: Ident, load: Any) -> str:
         """The JSON text cached for ``ident``, loading it with ``load()`` on a miss."""
         if self.local and self._healthy:
             cached = self._local.get(ident)
             if cached is not None:
                 self.stats.local_hits += 1
-                return cached
+                return cached[0]
         if not self._healthy:
             self.stats.fallbacks += 1
             text: str = await load()
@@ -398,11 +412,11 @@ class RedisCache:
             if len(self._local) >= self.local_max:
                 for old in list(self._local)[: self.local_max // 2]:
                     del self._local[old]
-            self._local[ident] = text
+            self._local[ident] = (text, _immutable(text))
         return text
 
     @contextlib.asynccontextmanager
-    async def _writing(self, idents: Sequence[str]) -> AsyncIterator[None]:
+    async def _writing(self, idents: Sequence[Ident]) -> AsyncIterator[None]:
         """Around a write to the store of record: bypass the cache for ``idents`` meanwhile,
         then invalidate them here, in Redis and in every other process."""
         self._epoch += 1
@@ -422,7 +436,7 @@ class RedisCache:
                     else:
                         del self._pending[ident]
 
-    async def _invalidate_ids(self, idents: Sequence[str]) -> None:
+    async def _invalidate_ids(self, idents: Sequence[Ident]) -> None:
         """After a write to the store of record: drop ``idents`` here, in Redis, everywhere."""
         self._epoch += 1
         for ident in idents:
@@ -431,16 +445,20 @@ class RedisCache:
             return  # the recovery moves the generation: nothing cached now is read again
         for start in range(0, len(idents), 500):
             chunk = idents[start : start + 500]
-            keys: list[str] = []
+            keys: list[str] = [self._gen_key]
+            wires: list[str] = []
             for ident in chunk:
                 keys += [self._value_key(ident), self._version_key(ident)]
+                wires.append(_wire(ident))
             try:
                 await self._invalidate(
                     keys=keys,
                     args=[
                         self._channel,
-                        f"{self._sender}|{json.dumps(list(chunk))}",
+                        f"{self._sender}|{json.dumps(chunk, separators=(',', ':'))}",
                         self.ttl_ms * 24,
+                        self.prefix,
+                        *wires,
                     ],
                 )
             except Exception as error:  # noqa: BLE001
@@ -519,12 +537,13 @@ class RedisCache:
 
     async def get_setting(self, namespace: str, scope: str, path: str, name: str) -> Any:
         """A stored JSON value (cached), or :data:`ABSENT`."""
-        ident = self._setting_id(namespace, scope, path, name)
+        ident = ("s", namespace, scope, path, name)
         if self.local and self._healthy:
             cached = self._local.get(ident)
             if cached is not None:
                 self.stats.local_hits += 1
-                return _decode_setting(cached)
+                value = cached[1]
+                return json.loads(cached[0]) if value is _FRESH else value
 
         async def load() -> str:
             value = await self.store.get_setting(namespace, scope, path, name)
@@ -613,6 +632,20 @@ class RedisCache:
     async def set_meta(self, name: str, value: str) -> None:
         """To the store of record."""
         await self.store.set_meta(name, value)
+
+
+def _wire(ident: Ident) -> str:
+    """The injective text form of an ident, in Redis keys and invalidation messages."""
+    return json.dumps(ident, separators=(",", ":"))
+
+
+def _immutable(text: str) -> Any:
+    """The decoded value of a cached setting when it can be shared safely, else :data:`_FRESH`."""
+    if not text:
+        return ABSENT
+    if text[0] in "[{":
+        return _FRESH
+    return json.loads(text)
 
 
 def _decode_setting(text: str) -> Any:
