@@ -227,3 +227,13 @@ async def test_interactive_mode_ends_at_end_of_input(running: tuple[Any, LocalLi
         raise EOFError
 
     assert await console.interactive(closed) == 0
+
+
+async def test_typed_mentions_reach_the_bot_as_mentions(running: tuple[Any, LocalLink]) -> None:
+    emulator, link = running
+    lines = await _script(link, ["@Giselle whisper", "hi @nobody in #mod-log and #nowhere"])
+    assert lines[1] == "[DM] Giselle [bot]: psst"  # a mention of the bot works as a prefix
+    mod_log = next(c for c in emulator.world.channels.values() if c.name == "mod-log")
+    sent = [m for c in emulator.world.channels.values() for m in c.messages.values()]
+    (greeting,) = [m for m in sent if m.content.startswith("hi ")]
+    assert greeting.content == f"hi @nobody in <#{mod_log.id}> and #nowhere"

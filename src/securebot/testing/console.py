@@ -114,6 +114,7 @@ def _mentions_plain(text: str) -> str:
     return _CUSTOM_EMOJI.sub(lambda m: f":{m.group(1)}:", text)
 
 
+_NAMED = re.compile(r"(?<![<\w])([@#])([\w.-]{1,32})")
 _TIMESTAMP = re.compile(r"<t:(-?\d{1,13})(?::([tTdDfFR]))?>")
 
 
@@ -565,8 +566,27 @@ class Console:
             await self.choose()
         assert self.where is not None
         return await self.link.send(
-            user_id=self.where.user_id, channel_id=self.where.channel_id, content=content
+            user_id=self.where.user_id,
+            channel_id=self.where.channel_id,
+            content=self.mentionify(content),
         )
+
+    def mentionify(self, content: str) -> str:
+        """Turn ``@name`` (a member of the current guild) into ``<@id>`` and ``#name`` (one of
+        its channels) into ``<#id>``, as a Discord client does when you pick from its list."""
+        guild = self._guild() if self.where is not None and self.where.guild_id else {}
+        people = {str(m["name"]): str(m["id"]) for m in guild.get("members", [])}
+        places = {str(c["name"]): str(c["id"]) for c in guild.get("channels", [])}
+
+        def replace(match: re.Match[str]) -> str:
+            sigil, name = match.group(1), match.group(2)
+            table = people if sigil == "@" else places
+            ident = table.get(name)
+            if ident is None:
+                return match.group(0)
+            return f"<@{ident}>" if sigil == "@" else f"<#{ident}>"
+
+        return _NAMED.sub(replace, content)
 
     async def directive(self, line: str) -> bool:
         """Run a ``:directive``; ``False`` when it asks to quit."""
