@@ -177,3 +177,10 @@ async def test_bulk_writes(store: Store) -> None:
     found = await store.get_versioned(Case, 7, scope=1)
     assert found is not None
     assert found.revision == 1
+
+
+async def test_keys_must_be_valid_text(store: Store) -> None:
+    with pytest.raises(StorageError, match="valid text"):
+        await store.put(Submission(guild_id=1, form="bad\ud800", user_id=1))
+    with pytest.raises(StorageError, match="empty key"):
+        await store.put(Note(name=""))

@@ -195,6 +195,11 @@ def key_of(spec: RecordSpec, key: Any) -> str:
         text = str(part.value if isinstance(part, enum.Enum) else part)
         if not text:
             raise StorageError(f"{spec.collection}: empty key")
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise StorageError(f"{spec.collection}: a key must be valid text") from None
         texts.append(text)
     return ":".join(texts)
 

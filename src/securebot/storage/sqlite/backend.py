@@ -68,7 +68,8 @@ CREATE INDEX IF NOT EXISTS settings_owner ON settings (owner) WHERE owner IS NOT
 """
 
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# ASCII JSON: lone surrogates in user text survive (UTF-8 would refuse them)
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
 _loads = json.loads
 
 
