@@ -16,6 +16,7 @@ from securebot.cli.audit_cmd import audit_group
 from securebot.cli.config_cmd import config_group
 from securebot.cli.console_cmd import console_command
 from securebot.cli.emulator_cmd import emulator_group
+from securebot.cli.gateway_cmd import gateway_group
 from securebot.cli.keys_cmd import keys_group
 from securebot.cli.pki_cmd import pki_group
 from securebot.cli.plugins_cmd import plugins_group
@@ -49,6 +50,7 @@ cli.add_command(audit_group)
 cli.add_command(pki_group)
 cli.add_command(keys_group)
 cli.add_command(storage_group)
+cli.add_command(gateway_group)
 
 
 def main() -> None:
