@@ -508,7 +508,20 @@ async def execute_webhook(ctx: Ctx) -> Result:
     return (200, ctx.emu.actions.message_json(message)) if wait else (204, None)
 
 
-def _followup_target(ctx: Ctx, message_param: str | None) -> tuple[Channel, Message, Interaction]:
+def _followup_target(
+    ctx: Ctx, message_param: str | None
+) -> tuple[Channel, Message, Interaction | None]:
+    webhook = _webhook_by_token(ctx)
+    if webhook is not None:
+        if message_param is None or webhook.channel_id is None:
+            raise err.not_found(err.UNKNOWN_MESSAGE, "Message")
+        channel = ctx.world.channel(webhook.channel_id)
+        found = ctx.world.message(
+            channel, ctx.id(message_param, code=err.UNKNOWN_MESSAGE, what="Message")
+        )
+        if found.webhook_id != webhook.id:
+            raise err.not_found(err.UNKNOWN_MESSAGE, "Message")
+        return channel, found, None
     interaction = _interaction(ctx, id_param=None, token_param="webhook_token")  # noqa: S106 - a test fixture token, not a secret
     channel = ctx.world.channel(interaction.channel_id)
     if message_param is None:

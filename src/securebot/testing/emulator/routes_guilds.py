@@ -18,6 +18,7 @@ from securebot.testing.emulator.access import (
 )
 from securebot.testing.emulator.api import Ctx, Result, route
 from securebot.testing.emulator.model import ChannelType, Overwrite
+from securebot.testing.emulator.validation import Form
 
 MAX_TIMEOUT = 28 * 24 * 3600
 
@@ -513,8 +514,9 @@ async def move_channels(ctx: Ctx) -> Result:
         raise err.invalid_form(
             {"_errors": [{"code": "BASE_TYPE_LIST", "message": "Must be an array."}]}
         )
+    root = Form({})
     for index, item in enumerate(body):
-        entry = ctx.form().child((str(index),), item)
+        entry = root.child((str(index),), item)
         channel_id = entry.snowflake("id", required=True)
         position = entry.integer("position", nullable=True, minimum=0)
         if entry.errors:
