@@ -17,7 +17,7 @@ from tests.storage.records import Case, Note
 import securebot
 from securebot.cli import cli
 from securebot.core.storage import Scope, Store
-from securebot.core.storage.rights import StorageDataRights
+from securebot.core.storage.plugin import StoragePlugin
 from securebot.crypto import EnvKeyProvider, open_keyring, save_keyring_file
 from securebot.crypto.sealed import read_sealed_file
 from securebot.storage.sqlite import SqliteBackend
@@ -154,10 +154,49 @@ async def test_the_data_rights_hooks_answer_for_the_store(tmp_path: Path) -> Non
     await store.open()
     await store.put(Case(guild_id=1, number=1, user_id=7, reason=SECRET))
     manager = securebot.PluginManager()
-    manager.register(StorageDataRights(store))
+    manager.register(StoragePlugin(store))
     exported = await manager.collect("securebot_export_user_data", user_id=7)
     assert exported["storage"]["records"]["tests.cases"][0]["fields"]["reason"] == SECRET
     assert await manager.collect("securebot_export_user_data", user_id=99) == {"storage": None}
     assert await manager.collect("securebot_delete_user_data", user_id=7) == {"storage": 1}
     assert await store.get(Case, 1, scope=1) is None
+    await store.close()
+
+
+async def test_startup_migrates_purges_and_schedules_retention(tmp_path: Path) -> None:
+    import datetime as dt
+    import types
+
+    from tests.storage.conftest import ManualClock
+    from tests.storage.records import Profile, Submission
+
+    from securebot.core.scheduler import ManualClock as JobClock
+    from securebot.core.scheduler import MemoryJobStore, Scheduler
+    from securebot.core.storage import Document, Page, Query
+    from securebot.core.storage.plugin import PURGE_EVERY, PURGE_KIND
+    from securebot.crypto import Keyring
+
+    clock = ManualClock()
+    store = Store(SqliteBackend(tmp_path / "s.sqlite3"), keyring=Keyring.generate(), clock=clock)
+    await store.open()
+    old = Document("tests.profiles", "global", "5", {"user_id": 5, "name": "ada"}, schema=1)
+    await store.backend.put(old, now=clock())
+    await store.put(Submission(guild_id=1, form="f", user_id=2))
+    clock.advance(400 * 86400)
+    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    scheduler = Scheduler(MemoryJobStore(), clock=JobClock(t0))
+    bot = types.SimpleNamespace(scheduler=scheduler)
+    manager = securebot.PluginManager()
+    manager.register(StoragePlugin(store))
+    await manager.notify("securebot_startup", bot=bot)
+    await manager.notify("securebot_startup", bot=bot)  # a restart schedules no second job
+    raw = await store.backend.get("tests.profiles", "global", "5", now=clock())
+    assert raw is not None
+    assert raw.schema == 2
+    assert await store.get(Profile, 5) == Profile(user_id=5, display="Ada")
+    # purged, not just hidden: even "as of time 0" the expired submission is gone
+    assert await store.backend.find(Query("tests.submissions"), now=0.0) == Page(())
+    (job,) = await scheduler.store.jobs(kind=PURGE_KIND)
+    assert job.interval == PURGE_EVERY
+    assert job.due == t0 + dt.timedelta(seconds=PURGE_EVERY)
     await store.close()
