@@ -18,8 +18,11 @@ Without a gateway, the local store cannot make links and ``savechat`` refuses to
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
+import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -44,10 +47,14 @@ from securebot.exports import (
     check_limit,
 )
 
+logger = logging.getLogger("securebot.plugins.chatlogs")
+
 #: Environment variable holding the download-token key unless configured otherwise.
 DEFAULT_KEY_ENV = "SECUREBOT_EXPORT_TOKEN_KEY"
 #: At most this many of the bot's DMs are looked at by ``deletedm`` without an id.
 DELETEDM_SCAN = 500
+#: Seconds between two purges of expired exports.
+PURGE_INTERVAL = 3600.0
 #: Seconds between two edits of the progress message.
 PROGRESS_EVERY = 2.0
 
@@ -111,6 +118,7 @@ class ChatLogs(securebot.Plugin):
         ``[plugin.chatlogs]`` at startup otherwise."""
         self.service = service
         self._settings: Mapping[str, Any] = {}
+        self._purge_task: asyncio.Task[None] | None = None
 
     # --- lifecycle and data rights ----------------------------------------------------------
 
@@ -121,9 +129,32 @@ class ChatLogs(securebot.Plugin):
 
     @securebot.hookimpl
     async def securebot_startup(self, bot: securebot.Bot) -> None:
-        """Build the export service from the settings (unless one was given)."""
+        """Build the export service from the settings (unless one was given) and start the
+        hourly purge of expired exports."""
         if self.service is None:
             self.service = _service_from_settings(self._settings, bot)
+        self._purge_task = asyncio.get_running_loop().create_task(self._purge_loop(self.service))
+
+    @securebot.hookimpl
+    async def securebot_shutdown(self, bot: securebot.Bot) -> None:
+        """Stop the purge task."""
+        task, self._purge_task = self._purge_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    @staticmethod
+    async def _purge_loop(service: ExportService) -> None:
+        while True:
+            try:
+                removed = await service.purge_expired()
+            except Exception:
+                logger.exception("chatlogs: purging expired exports failed; retrying in an hour")
+            else:
+                if removed:
+                    logger.info("chatlogs: purged %d expired export(s)", removed)
+            await asyncio.sleep(PURGE_INTERVAL)
 
     @securebot.hookimpl
     async def securebot_export_user_data(self, user_id: int) -> Mapping[str, Any] | None:
