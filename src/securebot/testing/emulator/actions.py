@@ -316,9 +316,12 @@ class Actions:
         guild = self.world.guild_of(channel)
         if guild is None:
             return
+        data = payloads.channel(self.world, channel)
         if channel.is_thread():
             event = event.replace("CHANNEL_", "THREAD_")
-        self.gateway.dispatch_guild(event, guild, payloads.channel(self.world, channel))
+            if event == "THREAD_CREATE":
+                data["newly_created"] = True
+        self.gateway.dispatch_guild(event, guild, data)
 
     def delete_channel(self, channel: Channel) -> None:
         """Delete a guild channel and dispatch CHANNEL_DELETE."""
