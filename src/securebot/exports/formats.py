@@ -130,6 +130,8 @@ CSV_COLUMNS = (
 #: Leading characters that make spreadsheets evaluate a cell as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_CHARS = frozenset(_FORMULA_START)
+#: Rows or lines produced per C-level call (keeps each GIL-holding stretch short).
+_BATCH = 256
 
 
 def spreadsheet_safe(text: str) -> str:
@@ -168,7 +170,10 @@ def render_csv(messages: Sequence[ExportMessage], info: ExportInfo) -> bytes:
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    writer.writerows([_csv_row(m) for m in messages])
+    # In batches: one writerows call holds the GIL throughout, and exports run next to the
+    # event loop.
+    for start in range(0, len(messages), _BATCH):
+        writer.writerows([_csv_row(m) for m in messages[start : start + _BATCH]])
     return out.getvalue().encode("utf-8", "surrogatepass")
 
 
