@@ -401,7 +401,7 @@ class SqliteBackend:
             self._db.execute(  # type: ignore[union-attr]
                 "INSERT INTO settings VALUES (?,?,?,?,?,?)"
                 " ON CONFLICT (scope, namespace, path, name)"
-                " DO UPDATE SET value=excluded.value, owner=excluded.owner",
+                " DO UPDATE SET value=excluded.value",  # the owner follows from the path
                 (namespace, scope, path, name, text, owner),
             )
         except AttributeError:
