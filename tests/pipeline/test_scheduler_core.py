@@ -180,3 +180,27 @@ async def test_naive_times_and_bad_intervals_are_refused() -> None:
         await scheduler.schedule("k", T0, interval=0)
     with pytest.raises(ValueError, match="backwards"):
         await ManualClock(T0).set(T0 - dt.timedelta(seconds=1))
+
+
+async def test_a_due_job_held_by_another_process_does_not_make_the_loop_spin() -> None:
+    class HeldElsewhere:
+        def __init__(self) -> None:
+            self.attempts = 0
+
+        async def acquire(self, key: str, *, owner: str, ttl: int) -> bool:
+            self.attempts += 1
+            return False
+
+    clock, store, runs = ManualClock(T0), MemoryJobStore(), []
+    lock = HeldElsewhere()
+    scheduler = _scheduler(store, clock, runs, lock=lock)
+    await scheduler.schedule("test.remind", T0)
+    scheduler.start()
+    for _ in range(500):
+        await asyncio.sleep(0)
+    assert lock.attempts == 1
+    await clock.advance(dt.timedelta(seconds=1))
+    await _settle()
+    assert lock.attempts == 2
+    assert runs == []
+    await scheduler.stop()

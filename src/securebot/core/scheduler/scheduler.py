@@ -45,12 +45,15 @@ class Scheduler:
         owner: str | None = None,
         lease: dt.timedelta = dt.timedelta(minutes=5),
         poll: float = 30.0,
+        busy_retry: float = 1.0,
         observer: RunObserver | None = None,
     ) -> None:
         """:param lock: a cross-process lock (Redis) taken before each run, if configured.
         :param owner: this process's name in claims (random by default).
         :param lease: how long a claim holds before another process may take the run over.
         :param poll: the longest sleep between checks, in clock seconds.
+        :param busy_retry: the sleep when a due job is held by another process (its claim or
+            lock), so a job this process cannot run never makes it spin.
         """
         self.store = store
         self.clock: Clock = clock if clock is not None else SystemClock()
@@ -58,6 +61,7 @@ class Scheduler:
         self.owner = owner or f"scheduler-{secrets.token_hex(4)}"
         self.lease = lease
         self.poll = poll
+        self.busy_retry = busy_retry
         self.observer = observer
         self._handlers: dict[str, JobHandler] = {}
         self._task: asyncio.Task[None] | None = None
@@ -182,14 +186,17 @@ class Scheduler:
 
     async def _loop(self) -> None:
         while True:
+            ran = 0
             try:
-                await self.run_due()
+                ran = await self.run_due()
             except Exception:
                 logger.exception("scheduler pass failed")
             upcoming = await self.store.upcoming()
             wait = self.poll
             if upcoming is not None:
-                wait = min(wait, max(0.0, (upcoming - self.clock.now()).total_seconds()))
+                ahead = (upcoming - self.clock.now()).total_seconds()
+                # a job still due after the pass is held elsewhere: check again a bit later
+                wait = min(wait, ahead if ahead > 0 else 0.0 if ran else self.busy_retry)
             await self._sleep(wait)
 
     async def _sleep(self, seconds: float) -> None:

@@ -1,0 +1,122 @@
+"""Done-means 4: a reminder scheduled for 2 minutes fires once after the bot is stopped and
+restarted (settable clock, jobs kept in the store across the restart), and once only when two
+bots share the job through Redis (a real redis-server on a free port).
+
+The job store here is the in-memory :class:`MemoryJobStore` object handed from the first bot to
+the second (standing in for the storage layer's SQLite JobStore, not available when this was
+written): the durability of the store itself belongs to the storage contract tests; what these
+tests prove is that the scheduler and the ``alarm`` plugin lose nothing and double nothing when
+bots stop, restart and run side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+from tests.pipeline import stub
+from tests.pipeline.harness import stub_bot
+from tests.pipeline.stub import GENERAL, GUILD
+
+import securebot
+from securebot.core.audit import EventKind
+from securebot.core.scheduler import ManualClock, MemoryJobStore, RedisJobLock, Scheduler
+from securebot.plugins.alarm import Alarm
+from securebot.testing.redis import start_redis_server
+
+T0 = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
+REMINDER = (GENERAL, f"⏰ <@{stub.ALICE}>, reminder: stand up")
+
+
+async def settle() -> None:
+    for _ in range(80):
+        await asyncio.sleep(0)
+
+
+def clocked(clock: ManualClock, store: MemoryJobStore, **scheduler_options):  # type: ignore[no-untyped-def]
+    def setup(bot: securebot.Bot) -> None:
+        bot.clock = clock
+        bot.scheduler = Scheduler(store, clock=clock, **scheduler_options)
+
+    return setup
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    with start_redis_server(tmp_path) as server:
+        yield server.url
+
+
+async def test_a_reminder_fires_once_after_a_stop_and_restart(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock, store = ManualClock(T0), MemoryJobStore()
+    async with stub_bot([Alarm()], setup=clocked(clock, store)) as (_first, d1):
+        (reply,) = await d1.say("!remind here 2m stand up")
+        assert reply.startswith("I will remind you in #general")
+        await clock.advance(dt.timedelta(minutes=1))
+        await settle()
+        assert REMINDER not in d1.http.sent
+    # stopped: the due time passes while no bot runs
+    await clock.advance(dt.timedelta(minutes=10))
+    with caplog.at_level(logging.INFO, logger="securebot.scheduler"):
+        async with stub_bot([Alarm()], setup=clocked(clock, store)) as (second, d2):
+            await settle()
+            assert d2.http.sent == [REMINDER]
+            await clock.advance(dt.timedelta(hours=3))
+            await settle()
+            assert d2.http.sent == [REMINDER]
+            await second.audit_log.flush()
+            (job,) = [
+                e.event
+                for e in await second.audit_log.entries(str(GUILD))
+                if e.event.kind is EventKind.JOB
+            ]
+    assert job.outcome == "sent:channel"
+    assert job.detail["due"] == (T0 + dt.timedelta(minutes=2)).isoformat()
+    assert job.detail["late_seconds"] == 9 * 60
+    assert f"originally due at {(T0 + dt.timedelta(minutes=2)).isoformat()}" in caplog.text
+    assert await store.jobs() == []
+
+
+@pytest.mark.parametrize("shared_store", [True, False], ids=["shared-store", "store-copies"])
+async def test_two_bots_sharing_redis_fire_the_reminder_once(
+    redis_url: str, shared_store: bool
+) -> None:
+    """Both bots wake at the due time. With one shared store the claim and the Redis lock both
+    guard the run; with separate copies of the job only the Redis lock stands between them."""
+    clock = ManualClock(T0)
+    first_store = MemoryJobStore()
+    second_store = first_store if shared_store else MemoryJobStore()
+    clients = [aioredis.from_url(redis_url), aioredis.from_url(redis_url)]
+    try:
+        one = clocked(clock, first_store, lock=RedisJobLock(clients[0]), owner="bot-one")
+        two = clocked(clock, second_store, lock=RedisJobLock(clients[1]), owner="bot-two")
+        async with (
+            stub_bot([Alarm()], setup=one) as (_bot1, d1),
+            stub_bot([Alarm()], setup=two) as (_bot2, d2),
+        ):
+            await d1.say("!remind here 2m stand up")
+            if not shared_store:
+                for job in await first_store.jobs():
+                    await second_store.add(job)
+            await settle()
+            await clock.advance(dt.timedelta(minutes=2))
+            await settle()
+            await clock.advance(dt.timedelta(minutes=1))
+            await settle()
+            fired = [s for s in d1.http.sent + d2.http.sent if s == REMINDER]
+            assert fired == [REMINDER]
+            (key,) = await clients[0].keys("securebot:job-lock:*")
+            winner = (await clients[0].get(key)).decode()
+            assert winner in ("bot-one", "bot-two")
+            sender = d1 if winner == "bot-one" else d2
+            assert REMINDER in sender.http.sent
+    finally:
+        for client in clients:
+            await client.aclose()
