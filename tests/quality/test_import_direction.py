@@ -61,7 +61,7 @@ def _plugin_import_problem(path: Path, parts: list[str]) -> str:
 
 
 #: Packages whose ``__init__`` is a public face plugins may import.
-PLUGIN_FACES = {"errors", "crypto", "exports"}
+PLUGIN_FACES = {"errors", "crypto", "exports", "storage"}
 
 
 def _modules() -> list[Path]:

@@ -1,8 +1,22 @@
-"""Store backends: SQLite (embedded default), MongoDB and a Redis cache, behind their extras.
+"""Storage for plugins and bots: the public face of the typed Store and its backends.
 
-The API plugins use is :mod:`securebot.core.storage` (``Store``, ``record``, ``field``,
-``Scope``). This package holds the backends; :func:`open_sqlite_store` builds the zero-config
-default. Heavy clients (pymongo, redis) are imported only by the modules that need them.
+Plugins import this face (``from securebot import storage``)::
+
+    @storage.record("moderation.cases", key="number", scope="guild_id")
+    @attrs.frozen
+    class Case:
+        guild_id: int
+        number: int
+        user_id: int = storage.field(owner=True, index=True)
+        reason: str = storage.field(sensitive=True, default="")
+
+    settings = store.settings("moderation")
+    settings.register(storage.Scope.GUILD, dm_on_warn=True)
+
+The API itself lives in :mod:`securebot.core.storage` (see its docstring and ``docs/storage.md``);
+this package adds the backends: SQLite (``securebot.storage.sqlite``, the zero-configuration
+default, see :func:`open_sqlite_store`), MongoDB and a Redis cache. Heavy clients (pymongo,
+redis) are imported only by the modules that need them.
 """
 
 from __future__ import annotations
@@ -10,7 +24,24 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from securebot.core.storage import Store
+from securebot.core.storage import (
+    ABSENT,
+    GLOBAL,
+    Backend,
+    Change,
+    Document,
+    Page,
+    Query,
+    RecordPage,
+    Scope,
+    ScopedSettings,
+    SettingRow,
+    Settings,
+    Store,
+    Versioned,
+    field,
+    record,
+)
 
 if TYPE_CHECKING:
     from securebot.crypto.keyring import Keyring
@@ -27,4 +58,22 @@ async def open_sqlite_store(
     return store
 
 
-__all__ = ["open_sqlite_store"]
+__all__ = [
+    "ABSENT",
+    "GLOBAL",
+    "Backend",
+    "Change",
+    "Document",
+    "Page",
+    "Query",
+    "RecordPage",
+    "Scope",
+    "ScopedSettings",
+    "SettingRow",
+    "Settings",
+    "Store",
+    "Versioned",
+    "field",
+    "open_sqlite_store",
+    "record",
+]
