@@ -255,3 +255,17 @@ async def test_rest_reads_are_blanked_for_a_bot_without_the_content_privilege(
         assert (await channel.fetch_message(mention.id)).content.endswith("visible")
         own = await channel.send("mine")
         assert (await channel.fetch_message(own.id)).content == "mine"
+
+
+async def test_a_restart_identifies_anew_and_replaces_the_old_session(
+    emulator: Emulator, discord_guild
+) -> None:
+    g = discord_guild
+    async with running(make_bot(), emulator, "test-token"):
+        first = emulator.gateway.sessions_of(g.bot)
+    await emulator.wait_for(lambda: not first[0].connected)
+    async with running(make_bot(), emulator, "test-token"):
+        second = emulator.gateway.sessions_of(g.bot)
+        assert len(second) == 1
+        assert second[0] is not first[0]
+        assert (await emulator.ask(g.member, g.general, "!ping")).content == "pong"

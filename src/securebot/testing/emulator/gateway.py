@@ -387,6 +387,13 @@ class _Connection:
         )
         session.ws = self.ws
         self.session = session
+        for stale in list(gw.sessions.values()):
+            same_shard = (stale.shard_id, stale.shard_count) == (
+                session.shard_id,
+                session.shard_count,
+            )
+            if stale.bot is bot and same_shard and not stale.connected:
+                del gw.sessions[stale.id]  # replaced by a new IDENTIFY
         gw.sessions[session.id] = session
         self._use_queue(session.outbox)
         guilds = [
