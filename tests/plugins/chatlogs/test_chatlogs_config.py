@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 from tests.exports.conftest import BASE, make_messages
 
+import securebot
 from securebot.core.audit import AuditLog, MemoryAuditStore
 from securebot.crypto import Secret
 from securebot.errors import ConfigError, ExportError
@@ -21,6 +22,7 @@ from securebot.exports import (
     ExportService,
     LocalExportStore,
     MemoryExportMetadataStore,
+    S3ExportStore,
 )
 from securebot.plugins.chatlogs import ChatLogs
 from securebot.plugins.chatlogs.plugin import _service_from_settings
@@ -33,13 +35,16 @@ class Clock:
         return self.now
 
 
-BOT = SimpleNamespace(audit_log=AuditLog(MemoryAuditStore()))
+BOT = SimpleNamespace(
+    audit_log=AuditLog(MemoryAuditStore()), plugin_manager=securebot.PluginManager()
+)
 
 
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
         ({"bogus": 1}, "unknown setting"),
+        ({"s3_bucket": "exports-bucket"}, "kms_key_id"),
         ({"gateway_url": "http://gw.example"}, "https://"),
         ({"gateway_url": "https://gw.example", "token_key_env": "NO_SUCH_VAR_X"}, "NO_SUCH_VAR_X"),
     ],
@@ -60,6 +65,13 @@ def test_settings_build_a_gateway_linked_service(monkeypatch, tmp_path: Path) ->
     assert service.signer is not None
     assert service.audit is BOT.audit_log
     assert isinstance(service.store, LocalExportStore)
+    assert "csv" in service.formats
+    s3 = _service_from_settings(
+        {"s3_bucket": "exports-bucket", "kms_key_id": "arn:aws:kms:x"},
+        BOT,  # type: ignore[arg-type]
+    )
+    assert isinstance(s3.store, S3ExportStore)
+    assert s3.store.kms_key_id == "arn:aws:kms:x"
 
 
 def _service(tmp_path: Path, clock: Clock, **kw) -> ExportService:

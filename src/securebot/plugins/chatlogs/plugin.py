@@ -10,7 +10,8 @@ nothing else.
 ``deletedm`` works only in DMs and needs no permission: it deletes the bot's messages in that DM
 (one message by id, or all of them) and confirms how many were removed.
 
-Configuration (``[plugin.chatlogs]``): ``store_dir`` (archives; default ``exports``),
+Configuration (``[plugin.chatlogs]``): ``store_dir`` (archives; default ``exports``), or
+``s3_bucket`` + ``kms_key_id`` (+ ``s3_endpoint``) for S3,
 ``gateway_url`` (the download gateway, ``https://...``) and ``token_key_env`` (the environment
 variable holding the gateway's base64 signing key; default ``SECUREBOT_EXPORT_TOKEN_KEY``).
 Without a gateway, the local store cannot make links and ``savechat`` refuses to run.
@@ -41,8 +42,11 @@ from securebot.exports import (
     DownloadTokenSigner,
     ExportInfo,
     ExportService,
+    FormatRegistry,
     LocalExportStore,
     MemoryExportMetadataStore,
+    ObjectStore,
+    S3ExportStore,
     StoreExportMetadata,
     check_limit,
 )
@@ -60,7 +64,14 @@ PROGRESS_EVERY = 2.0
 
 
 def _service_from_settings(settings: Mapping[str, Any], bot: securebot.Bot) -> ExportService:
-    unknown = set(settings) - {"store_dir", "gateway_url", "token_key_env"}
+    unknown = set(settings) - {
+        "store_dir",
+        "gateway_url",
+        "token_key_env",
+        "s3_bucket",
+        "kms_key_id",
+        "s3_endpoint",
+    }
     if unknown:
         raise ConfigError(f"[plugin.chatlogs]: unknown setting(s) {', '.join(sorted(unknown))}")
     gateway_url = settings.get("gateway_url")
@@ -83,11 +94,28 @@ def _service_from_settings(settings: Mapping[str, Any], bot: securebot.Bot) -> E
     store = getattr(bot, "store", None)
     metadata: Any
     metadata = StoreExportMetadata(store) if store is not None else MemoryExportMetadataStore()
+    objects: ObjectStore
+    bucket = settings.get("s3_bucket")
+    if bucket is not None:
+        kms_key_id = settings.get("kms_key_id")
+        if not isinstance(bucket, str) or not isinstance(kms_key_id, str) or not kms_key_id:
+            raise ConfigError("[plugin.chatlogs] s3_bucket needs kms_key_id (SSE-KMS)")
+        endpoint = settings.get("s3_endpoint")
+
+        def client() -> Any:
+            import boto3
+
+            return boto3.client("s3", endpoint_url=endpoint)
+
+        objects = S3ExportStore(bucket, kms_key_id=kms_key_id, client_factory=client)
+    else:
+        objects = LocalExportStore(Path(str(settings.get("store_dir", "exports"))))
     return ExportService(
-        store=LocalExportStore(Path(str(settings.get("store_dir", "exports")))),
+        store=objects,
         metadata=metadata,
         signer=signer,
         gateway_url=gateway_url,
+        formats=FormatRegistry.from_plugins(bot.plugin_manager),
         audit=bot.audit_log,
     )
 
