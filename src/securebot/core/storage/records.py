@@ -177,6 +177,9 @@ def record(
             for a in attrs.fields(typing.cast(Any, cls))
         )
         names = {s.name: s for s in specs}
+        reserved = sorted(name for name in names if name.startswith("_sealed"))
+        if reserved:
+            raise StorageError(f"{collection}: field name {reserved[0]!r} is reserved")
         for part in (*keys, *((scope,) if scope else ())):
             if part not in names:
                 raise StorageError(f"{collection}: no field {part!r} in {cls.__name__}")
