@@ -12,6 +12,7 @@ from pathlib import Path
 from securebot.storage.sqlite import SqliteBackend
 
 CHILD = Path(__file__).with_name("_kill_child.py")
+CONTEND = Path(__file__).with_name("_contend_child.py")
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -66,3 +67,56 @@ async def test_kill_9_during_writes_loses_no_committed_record(tmp_path: Path) ->
         assert await backend.incr("kill.counter", "1", "n") > last_counter
     finally:
         await backend.close()
+
+
+async def _create(path: Path) -> None:
+    """Create the file once, as a bot's first start does."""
+    backend = SqliteBackend(path)
+    await backend.open()
+    await backend.close()
+
+
+def _contend(path: Path, mode: str, times: int, processes: int = 3) -> list[str]:
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
+    children = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(CHILD.with_name("_contend_child.py")),
+                str(path),
+                mode,
+                str(times),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
+    out = []
+    for child in children:
+        stdout, stderr = child.communicate(timeout=120)
+        assert child.returncode == 0, stderr
+        out += stdout.split()
+    return out
+
+
+async def test_case_numbers_are_unique_across_processes(tmp_path: Path) -> None:
+    path = tmp_path / "shared.sqlite3"
+    await _create(path)
+    numbers = [int(n) for n in _contend(path, "incr", 300)]
+    assert sorted(numbers) == list(range(1, 901))
+
+
+async def test_compare_and_set_loses_no_update_across_processes(tmp_path: Path) -> None:
+    path = tmp_path / "shared.sqlite3"
+    await _create(path)
+    _contend(path, "cas", 200)
+    backend = SqliteBackend(path)
+    await backend.open()
+    doc = await backend.get("contend.tally", "global", "t", now=0.0)
+    await backend.close()
+    assert doc is not None
+    assert doc.body["count"] == 600
+    assert doc.revision == 600
