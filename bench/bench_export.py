@@ -35,6 +35,7 @@ from securebot.exports import (
     new_password,
     render_files,
 )
+from securebot.exports.formats import README_NAME, readme_text
 
 COUNT = 10_000
 FLOOR_MB_S = 15.0
@@ -246,7 +247,9 @@ def run() -> list[Result]:
     messages = synthetic_messages()
     info = ExportInfo("#bench", dt.datetime(2026, 2, 1, tzinfo=dt.UTC))
     formats = FormatRegistry().select(DEFAULT_FORMATS)
-    rendered = render_files(formats, messages, info)
+    # The same members our pipeline writes: the README, then each format.
+    readme = (README_NAME, readme_text(info, len(messages), formats))
+    rendered = [readme, *render_files(formats, messages, info)]
     plaintext = sum(len(data) for _, data in rendered)
     password = new_password()
     with tempfile.TemporaryDirectory() as root:

@@ -75,10 +75,14 @@ async def test_export_records_metadata_and_seals_the_label(tmp_path: Path) -> No
     out = tmp_path / "out"
     assert run_7z("x", f"-p{result.password.reveal()}", f"-o{out}", str(path)).returncode == 0
     assert sorted(p.name for p in out.iterdir()) == [
+        "README.txt",
         "messages.csv",
         "messages.html",
         "messages.jsonl",
     ]
+    readme = (out / "README.txt").read_text("utf-8")
+    assert "Messages: 30" in readme
+    assert "messages.jsonl: JSON Lines" in readme
     rows = [json.loads(x) for x in (out / "messages.jsonl").read_text("utf-8").splitlines()]
     assert [r["content"] for r in rows] == [m.content for m in make_messages(30)]
 

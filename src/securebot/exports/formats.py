@@ -397,6 +397,26 @@ class FormatRegistry(Mapping[str, ExportFormat]):
         return len(self._formats)
 
 
+#: Name of the short description every export archive starts with.
+README_NAME = "README.txt"
+
+
+def readme_text(info: ExportInfo, count: int, formats: Sequence[ExportFormat]) -> bytes:
+    """The archive's ``README.txt``: what was exported, when, and which file is which."""
+    lines = [
+        f"Chat log export: {info.title}",
+        f"Generated: {info.generated_at.strftime('%Y-%m-%d %H:%M:%S')} UTC",
+        f"Messages: {count}",
+        "",
+        "Files:",
+        *(f"  {fmt.filename()}: {fmt.description or fmt.media_type}" for fmt in formats),
+        "",
+        "Attachments are links to Discord's servers; they stop working when deleted there.",
+        "",
+    ]
+    return "\n".join(lines).encode("utf-8", "surrogatepass")
+
+
 def render_one(fmt: ExportFormat, messages: Sequence[ExportMessage], info: ExportInfo) -> bytes:
     """Render ``messages`` in ``fmt``.
 

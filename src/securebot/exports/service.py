@@ -32,7 +32,14 @@ from securebot.exports.archive import (
     new_password,
 )
 from securebot.exports.fetch import SAVECHAT_MAX, Progress, fetch_history
-from securebot.exports.formats import DEFAULT_FORMATS, FormatRegistry, estimate_size, render_one
+from securebot.exports.formats import (
+    DEFAULT_FORMATS,
+    README_NAME,
+    FormatRegistry,
+    estimate_size,
+    readme_text,
+    render_one,
+)
 from securebot.exports.metadata import ExportMetadataStore, ExportRecord, new_export_id
 from securebot.exports.model import ExportInfo, ExportMessage
 from securebot.exports.stores.base import DEFAULT_RETENTION, ObjectStore, new_object_key
@@ -111,7 +118,11 @@ class ExportService:
         """
         formats = self.formats.select(names)
         preset = lzma2_preset(estimate_size(messages, len(formats)), threshold=self.fast_threshold)
-        producers = [
+        readme = readme_text(info, len(messages), formats)
+        # The README is ready at once, so the archiver starts (and runs the 7z key derivation)
+        # while the first format renders.
+        producers: list[tuple[str, Callable[[], bytes]]] = [(README_NAME, lambda: readme)]
+        producers += [
             (fmt.filename(), functools.partial(render_one, fmt, messages, info)) for fmt in formats
         ]
         return build_archive_pipelined(producers, password, preset=preset)
