@@ -18,7 +18,7 @@ from tests.storage_redis.helpers import (
 )
 
 from securebot.core.storage import ABSENT, Store
-from securebot.crypto import Keyring
+from securebot.crypto import Keyring, pki, tls
 from securebot.errors import ConfigError, ConflictError
 from securebot.storage.redis_cache import RedisCache
 from securebot.storage.redis_client import RedisSettings
@@ -287,3 +287,41 @@ def test_settings_validate_and_never_show_the_password() -> None:
     settings = RedisSettings(sentinels=["127.0.0.1:26379", ("::1", 26380)], password="hunter2")
     assert settings.sentinels == (("127.0.0.1", 26379), ("::1", 26380))
     assert "hunter2" not in repr(settings)
+
+
+async def test_cache_over_mtls_with_the_internal_pki_and_in_memory_client_keys(
+    tmp_path: Path, keyring: Keyring
+) -> None:
+    root = pki.create_root()
+    intermediate = pki.create_intermediate(root)
+    server = pki.issue_server(intermediate, "redis", dns=["localhost"], ips=["127.0.0.1"])
+    files = tmp_path / "server-tls"
+    files.mkdir()
+    (files / "server.pem").write_bytes(pki.bundle_pem(server.certificate, intermediate.certificate))
+    (files / "server.key").write_bytes(server.private_key_pem())
+    (files / "server.key").chmod(0o600)
+    (files / "root.pem").write_bytes(root.certificate_pem())
+    server_files = RedisTLSFiles(
+        ca=files / "root.pem", cert=files / "server.pem", key=files / "server.key"
+    )
+    leaf = pki.issue_client(intermediate, "bot")
+    with (
+        start_redis_server(tmp_path / "redis", tls=server_files) as redis_tls,
+        tls.RedisTLS(
+            ca_pem=root.certificate_pem(),
+            cert_chain_pem=pki.bundle_pem(leaf.certificate, intermediate.certificate),
+            key_pem=leaf.private_key_pem(),
+        ) as material,
+    ):
+        settings = RedisSettings(
+            url=f"redis://127.0.0.1:{redis_tls.port}/0", tls_kwargs=material.kwargs()
+        )
+        a, a_cache = cached_store(tmp_path / "db", keyring, settings)
+        b, b_cache = cached_store(tmp_path / "db", keyring, settings)
+        async with a, b:
+            assert a_cache.healthy
+            assert b_cache.healthy
+            await a.settings("cachetest").guild(1).set("prefix", "mtls")
+            assert await a.settings("cachetest").guild(1).get("prefix") == "mtls"
+            assert await b.settings("cachetest").guild(1).get("prefix") == "mtls"
+            assert b_cache.stats.redis_hits == 1  # served by Redis, over mutual TLS

@@ -79,6 +79,7 @@ class RedisSettings:
         return (
             self.ssl
             or self.ssl_context is not None
+            or bool(self.tls_kwargs)
             or bool(self.url and self.url.startswith("rediss:"))
         )
 
@@ -140,9 +141,16 @@ def connect(settings: RedisSettings) -> Any:
     if settings.url:
         if settings.ssl_context is not None:
             kwargs["connection_class"] = _context_connection(Connection, settings.ssl_context)
-        elif settings.uses_tls and not settings.url.startswith("rediss:"):
-            kwargs["ssl"] = True
-        return aioredis.from_url(settings.url, **kwargs)
+        url = settings.url
+        if settings.ssl_context is None and settings.uses_tls and url.startswith("redis:"):
+            url = "rediss:" + url.removeprefix("redis:")  # redis-py picks TLS by scheme
+        elif settings.ssl_context is not None and url.startswith("rediss:"):
+            url = "redis:" + url.removeprefix("rediss:")  # our context-wrapping class does TLS
+        kwargs.pop("ssl", None)
+        return aioredis.from_url(url, **kwargs)
+    kwargs.pop("ssl", None)
+    if settings.ssl_context is None and settings.uses_tls:
+        kwargs["ssl"] = True
     sentinel_kwargs: dict[str, Any] = {
         "socket_timeout": settings.socket_timeout,
         "socket_connect_timeout": settings.connect_timeout,
@@ -162,8 +170,6 @@ def connect(settings: RedisSettings) -> Any:
         kwargs["connection_class"] = _context_connection(
             SentinelManagedConnection, settings.ssl_context
         )
-    elif settings.uses_tls:
-        kwargs["ssl"] = True
     sentinel = Sentinel(  # type: ignore[no-untyped-call]
         list(settings.sentinels), sentinel_kwargs=sentinel_kwargs, **kwargs
     )
