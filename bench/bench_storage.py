@@ -10,19 +10,30 @@
   ``json.dumps`` per set, autocommitted (same durability).
 
 Target ratio <= 1.3 (uncached). The cache helper adds redis-py and cached-read lines.
+
+Also a sealed record read (``store.get`` of a record with one sensitive field, 1,000 records)
+against raw ``sqlite3`` + the reference field codec of performance-anchors §4 (``json`` →
+cached ``AESGCM`` with associated data → base64) on the same row shape, building the same attrs
+record; target <= 1.5 (B3).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
+import os
 import sqlite3
 import tempfile
 from pathlib import Path
 
+import attrs
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from bench.harness import Result, compare_async
-from securebot.core.storage import Scope, Store
+from securebot.core.storage import Scope, Store, field, record
+from securebot.crypto import Keyring
 from securebot.storage.sqlite import SqliteBackend
 
 GUILDS = 1_000
@@ -41,10 +52,78 @@ def _raw_connection(path: Path) -> sqlite3.Connection:
     return db
 
 
+@record("bench.notes", key="number", scope="guild_id")
+@attrs.frozen
+class Note:
+    """A typical small record: ids, a plain flag, one sealed text."""
+
+    guild_id: int
+    number: int
+    user_id: int = field(owner=True)
+    done: bool = False
+    text: str = field(sensitive=True, default="")
+
+
 def run() -> list[Result]:
-    """Time settings get and set, ours against raw sqlite3."""
+    """Time settings get and set, and a sealed record read, ours against raw sqlite3."""
     with tempfile.TemporaryDirectory() as tmp:
-        return _measure(Path(tmp))
+        return [*_measure(Path(tmp)), _measure_records(Path(tmp))]
+
+
+def _measure_records(tmp: Path) -> Result:
+    store = Store(SqliteBackend(tmp / "records.sqlite3"), keyring=Keyring.generate())
+    raw = sqlite3.connect(tmp / "raw-records.sqlite3", isolation_level=None)
+    raw.execute("PRAGMA journal_mode=WAL")
+    raw.execute(
+        "CREATE TABLE docs (scope TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL,"
+        " PRIMARY KEY (scope, key)) WITHOUT ROWID"
+    )
+    aead = AESGCM(os.urandom(32))
+    text = "warned for spamming links in #general, second time this week"
+
+    async def fill() -> None:
+        await store.open()
+        for n in range(1000):
+            await store.put(Note(guild_id=n % 10, number=n, user_id=7, text=text))
+            nonce = os.urandom(12)
+            aad = f"bench.notes|text|{n}|{n % 10}".encode()
+            sealed = nonce + aead.encrypt(nonce, json.dumps(text).encode(), aad)
+            body = {"guild_id": n % 10, "number": n, "user_id": 7, "done": False}
+            body["text"] = base64.b64encode(sealed).decode()
+            raw.execute(
+                "INSERT INTO docs VALUES (?, ?, ?)", (str(n % 10), str(n), json.dumps(body))
+            )
+
+    asyncio.run(fill())
+    ours_ids = itertools.cycle(range(1000))
+    raw_ids = itertools.cycle(range(1000))
+
+    async def ours() -> object:
+        n = next(ours_ids)
+        return await store.get(Note, n, scope=n % 10)
+
+    async def anchor() -> object:
+        n = next(raw_ids)
+        row = raw.execute(
+            "SELECT body FROM docs WHERE scope=? AND key=?", (str(n % 10), str(n))
+        ).fetchone()
+        body = json.loads(row[0])
+        blob = base64.b64decode(body["text"])
+        aad = f"bench.notes|text|{n}|{n % 10}".encode()
+        body["text"] = json.loads(aead.decrypt(blob[:12], blob[12:], aad))
+        return Note(**body)  # the same typed result as ours
+
+    result = compare_async(
+        "storage.record_get_sealed_sqlite",
+        ours,
+        anchor,
+        target=1.5,
+        number=5000,
+        detail="(typed record, 1 sealed field; anchor raw sqlite3 + json/AESGCM/base64 + attrs)",
+    )
+    asyncio.run(store.close())
+    raw.close()
+    return result
 
 
 def _measure(tmp: Path) -> list[Result]:

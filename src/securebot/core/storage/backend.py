@@ -223,6 +223,8 @@ class Backend(Protocol):
 
 def scope_of(guild_id: int | str | None) -> str:
     """The scope string of a guild id (``None`` → ``"global"``)."""
+    if type(guild_id) is int and guild_id >= 0:
+        return str(guild_id)
     if guild_id is None:
         return GLOBAL
     if isinstance(guild_id, bool) or not isinstance(guild_id, int | str):

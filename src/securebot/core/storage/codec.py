@@ -17,7 +17,7 @@ import enum
 import json
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
@@ -169,6 +169,22 @@ def load(tp: Any, value: Any) -> Any:
     return value
 
 
+_IDENTITY_TYPES = (str, int, float, bool)
+
+
+def _loader(tp: Any) -> Callable[[Any], Any] | None:
+    """A converter from the JSON form to ``tp``, or ``None`` when the JSON value is already it."""
+    if tp is Any or (
+        isinstance(tp, type) and issubclass(tp, _IDENTITY_TYPES) and not issubclass(tp, enum.Enum)
+    ):
+        return None
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1 and _loader(args[0]) is None:
+            return None
+    return lambda value: load(tp, value)
+
+
 def _json(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
 
@@ -185,6 +201,8 @@ def lookup_text(value: Any) -> str:
 
 def key_of(spec: RecordSpec, key: Any) -> str:
     """The stored key string of a key value (a tuple for composite keys)."""
+    if type(key) is int and len(spec.key) == 1:  # the common case: an id or a number
+        return str(key)
     parts = key if isinstance(key, tuple) else (key,)
     if len(parts) != len(spec.key):
         raise StorageError(f"{spec.collection}: key has {len(spec.key)} part(s): {spec.key}")
@@ -210,6 +228,9 @@ class RecordCodec:
     def __init__(self, sealer: FieldSealer) -> None:
         """Use ``sealer`` for sensitive fields and blind indexes."""
         self.sealer = sealer
+        self._plans: dict[
+            type[Any], tuple[RecordSpec, tuple[tuple[str, Callable[[Any], Any] | None], ...]]
+        ] = {}
 
     def seal_value(self, value: Any, ctx: FieldContext) -> str:
         """Seal one JSON-able value; return the base64 text stored."""
@@ -280,36 +301,52 @@ class RecordCodec:
 
     def plain_fields(self, doc: Document) -> dict[str, Any]:
         """The document's fields as JSON values, sealed ones opened (no type needed)."""
-        where = f"record {doc.collection}/{doc.scope}/{doc.key}"
-        if not isinstance(doc.body, Mapping):
-            raise CorruptRecordError(f"{where}: stored body is not a mapping")
-        fields = {k: v for k, v in doc.body.items() if k != SEALED}
-        sealed = doc.body.get(SEALED, {})
-        if not isinstance(sealed, Mapping):
-            raise CorruptRecordError(f"{where}: sealed fields are not a mapping")
-        for name, text in sealed.items():
-            ctx = FieldContext(doc.collection, name, doc.key, doc.scope)
-            fields[name] = self.open_value(text, ctx, where)
+        body = doc.body
+        if not isinstance(body, Mapping):
+            raise CorruptRecordError(
+                f"record {doc.collection}/{doc.scope}/{doc.key}: stored body is not a mapping"
+            )
+        fields = dict(body)
+        sealed = fields.pop(SEALED, None)
+        if sealed:
+            where = f"record {doc.collection}/{doc.scope}/{doc.key}"
+            if not isinstance(sealed, Mapping):
+                raise CorruptRecordError(f"{where}: sealed fields are not a mapping")
+            for name, text in sealed.items():
+                ctx = FieldContext(doc.collection, name, doc.key, doc.scope)
+                fields[name] = self.open_value(text, ctx, where)
         return fields
+
+    def _plan(self, spec: RecordSpec) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
+        plan = self._plans.get(spec.cls)
+        if plan is None or plan[0] is not spec:
+            plan = (spec, tuple((f.name, _loader(f.type)) for f in spec.fields))
+            self._plans[spec.cls] = plan
+        return plan[1]
 
     def decode(self, spec: RecordSpec, doc: Document) -> Any:
         """The record of ``doc``, migrated to the current version of ``spec``."""
-        where = f"record {doc.collection}/{doc.scope}/{doc.key}"
         fields = self.plain_fields(doc)
-        if doc.schema > spec.version:
-            raise CorruptRecordError(
-                f"{where}: stored at schema version {doc.schema}, newer than this code "
-                f"({spec.version}); upgrade securebot or the plugin"
-            )
-        for version in range(doc.schema, spec.version):
-            fields = spec.migrations[version](dict(fields))
+        if doc.schema != spec.version:
+            where = f"record {doc.collection}/{doc.scope}/{doc.key}"
+            if doc.schema > spec.version:
+                raise CorruptRecordError(
+                    f"{where}: stored at schema version {doc.schema}, newer than this code "
+                    f"({spec.version}); upgrade securebot or the plugin"
+                )
+            for version in range(doc.schema, spec.version):
+                fields = spec.migrations[version](dict(fields))
         try:
-            return spec.cls(
-                **{f.name: load(f.type, fields[f.name]) for f in spec.fields if f.name in fields}
-            )
-        except (TypeError, ValueError, KeyError) as exc:
+            values = {}
+            for name, loader in self._plan(spec):
+                if name in fields:
+                    value = fields[name]
+                    values[name] = value if loader is None or value is None else loader(value)
+            return spec.cls(**values)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
             raise CorruptRecordError(
-                f"{where}: stored fields do not fit {spec.cls.__name__}: {exc}"
+                f"record {doc.collection}/{doc.scope}/{doc.key}: stored fields do not fit "
+                f"{spec.cls.__name__}: {exc}"
             ) from None
 
     # --- settings values ------------------------------------------------------------------------

@@ -150,8 +150,11 @@ class Store:
 
         :raises CorruptRecordError: that record cannot be decrypted or decoded.
         """
-        found = await self.get_versioned(cls, key, scope=scope)
-        return None if found is None else found.record
+        spec = spec_of(cls)
+        doc = await self.backend.get(
+            spec.collection, self._scope(spec, scope), key_of(spec, key), now=self.clock()
+        )
+        return None if doc is None else self.codec.decode(spec, doc)
 
     async def get_versioned(
         self, cls: type[R], key: Any, *, scope: int | str | None = None
