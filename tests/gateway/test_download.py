@@ -176,3 +176,23 @@ async def test_s3_exports_redirect_to_a_short_presigned_url(moto_s3_store: S3Exp
         assert hashlib.sha256(body).hexdigest() == result.record.sha256
     finally:
         await runner.cleanup()
+
+
+async def test_a_failing_or_emptied_store_gets_503_or_404_and_is_audited(env) -> None:
+    from securebot.errors import BackendUnavailableError
+    from securebot.gateway.app import UNAVAILABLE_TEXT
+
+    result = await env.service.export_messages(make_messages(2), INFO, owner_id=OWNER)
+    original = env.store.presign
+
+    async def broken(*args, **kwargs):
+        raise BackendUnavailableError("S3 get_object on bucket 'x' failed: ConnectTimeout")
+
+    env.store.presign = broken
+    assert await _get(result.link) == (503, UNAVAILABLE_TEXT)
+    env.store.presign = original
+    await env.store.delete(result.record.object_key)
+    assert await _get(result.link) == (404, NOT_FOUND_TEXT)
+    outcomes = [(e.outcome, e.detail.get("reason")) for e in await _events(env)]
+    assert ("503", "store-error:BackendUnavailableError") in outcomes
+    assert ("404", "object-missing") in outcomes

@@ -22,7 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from securebot.core.audit.model import AuditEvent, EventKind
-from securebot.errors import RecordNotFoundError
+from securebot.errors import RecordNotFoundError, SecurebotError
 from securebot.exports.archive import MEDIA_TYPE
 from securebot.exports.metadata import ExportMetadataStore, is_export_id
 from securebot.exports.service import PRESIGN_SECONDS, AuditSink
@@ -33,6 +33,8 @@ logger = logging.getLogger("securebot.gateway")
 
 #: What every refused request gets, whatever the reason.
 NOT_FOUND_TEXT = "This download link is invalid or has expired. Ask the bot for a new one.\n"
+#: What a request gets when the store fails (nothing about the export).
+UNAVAILABLE_TEXT = "Downloads are temporarily unavailable. Try again in a few minutes.\n"
 #: HSTS header value when TLS is configured (one year, subdomains).
 HSTS_VALUE = "max-age=31536000; includeSubDomains"
 _SECURITY_HEADERS = {
@@ -126,6 +128,27 @@ class ExportGateway:
         logger.info("gateway: refused an export download (%s)", reason)
         return web.Response(status=404, text=NOT_FOUND_TEXT)
 
+    def _unavailable(
+        self,
+        request: web.Request,
+        export_id: str,
+        user_id: int,
+        guild_id: int | None,
+        exc: SecurebotError,
+        started: float,
+    ) -> web.Response:
+        self._record(
+            request,
+            outcome="503",
+            export_id=export_id,
+            user_id=user_id,
+            guild_id=guild_id,
+            started=started,
+            reason=f"store-error:{type(exc).__name__}",
+        )
+        logger.error("gateway: the export store failed: %s", exc)
+        return web.Response(status=503, text=UNAVAILABLE_TEXT)
+
     async def download(self, request: web.Request) -> web.StreamResponse:
         """``GET /exports/{id}?token=...``: check, audit, then stream or redirect."""
         started = time.perf_counter()
@@ -165,9 +188,14 @@ class ExportGateway:
             )
         store = self.stores[record.store]
         filename = record.download_name()
-        url = await store.presign(
-            record.object_key, expires_in=self.presign_seconds, filename=filename
-        )
+        try:
+            url = await store.presign(
+                record.object_key, expires_in=self.presign_seconds, filename=filename
+            )
+        except SecurebotError as exc:
+            return self._unavailable(
+                request, export_id, claims.user_id, record.guild_id, exc, started
+            )
         if url is not None:
             self._record(
                 request,
@@ -181,7 +209,20 @@ class ExportGateway:
         chunks = store.stream(record.object_key)
         try:
             first = await anext(chunks)
-        except (RecordNotFoundError, StopAsyncIteration):
+        except SecurebotError as exc:
+            if not isinstance(exc, RecordNotFoundError):
+                return self._unavailable(
+                    request, export_id, claims.user_id, record.guild_id, exc, started
+                )
+            return self._refuse(
+                request,
+                export_id=export_id,
+                reason="object-missing",
+                started=started,
+                user_id=claims.user_id,
+                guild_id=record.guild_id,
+            )
+        except StopAsyncIteration:
             return self._refuse(
                 request,
                 export_id=export_id,
