@@ -188,3 +188,50 @@ async def test_unban_and_ban_list(emulator: Emulator, discord_guild) -> None:
         with pytest.raises(discord.NotFound) as info:
             await guild.unban(discord.Object(g.member.id))
         assert info.value.code == 10026
+
+
+async def test_audit_log_tells_a_kick_from_a_leave(emulator: Emulator, discord_guild) -> None:
+    g = discord_guild
+    entries: list[discord.AuditLogEntry] = []
+    bot = make_bot()
+
+    @bot.listen()
+    async def on_audit_log_entry_create(entry: discord.AuditLogEntry) -> None:
+        entries.append(entry)
+
+    leaver, kicked = emulator.create_user("leaver"), emulator.create_user("kicked")
+    emulator.join(g.guild, leaver)
+    emulator.join(g.guild, kicked)
+    async with running(bot, emulator, "test-token") as client:
+        emulator.leave(g.guild, leaver)
+        emulator.kick_externally(g.guild, kicked, "rules", by=g.moderator)
+        await emulator.wait_for(lambda: entries)
+        assert entries[0].action == discord.AuditLogAction.kick
+        assert entries[0].user_id == g.moderator.id
+        assert entries[0].target.id == kicked.id
+        guild = client.get_guild(g.guild.id)
+        member = guild.get_member(g.member.id)
+        await member.edit(nick="renamed", reason="tidy")
+        await member.add_roles(guild.get_role(g.moderator_role.id))
+        logged = [e async for e in guild.audit_logs(limit=10)]
+        assert [e.action for e in logged] == [
+            discord.AuditLogAction.member_role_update,
+            discord.AuditLogAction.member_update,
+            discord.AuditLogAction.kick,
+        ]
+        assert logged[1].reason == "tidy"
+        assert logged[1].after.nick == "renamed"
+        assert [r.id for r in logged[0].after.roles] == [g.moderator_role.id]
+        only_kicks = [e async for e in guild.audit_logs(action=discord.AuditLogAction.kick)]
+        assert [e.target.id for e in only_kicks] == [kicked.id]
+        assert not any(e.target and e.target.id == leaver.id for e in logged)
+
+
+async def test_audit_log_needs_view_audit_log(emulator: Emulator, discord_bot_account) -> None:
+    g = emulator.standard_guild(discord_bot_account, bot_permissions=permissions.DEFAULT_EVERYONE)
+    async with running(make_bot(), emulator, "test-token") as bot:
+        emulator.kick_externally(g.guild, g.member)
+        await emulator.settle()
+        assert "GUILD_AUDIT_LOG_ENTRY_CREATE" not in emulator.gateway.sessions_of(g.bot)[0].events
+        with pytest.raises(discord.Forbidden):
+            [e async for e in bot.get_guild(g.guild.id).audit_logs()]

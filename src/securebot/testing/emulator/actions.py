@@ -9,8 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 from securebot.testing.emulator import payloads
+from securebot.testing.emulator import permissions as bits
 from securebot.testing.emulator.gateway import MESSAGE_CONTENT, Gateway, Session
 from securebot.testing.emulator.model import (
+    AuditEntry,
     Channel,
     Guild,
     Member,
@@ -209,6 +211,43 @@ class Actions:
         if channel.guild_id is not None:
             data["guild_id"] = str(channel.guild_id)
         self._send("CHANNEL_PINS_UPDATE", channel, data)
+
+    # --- audit log ----------------------------------------------------------------------------
+
+    def audit(
+        self,
+        guild: Guild,
+        action_type: int,
+        actor_id: int | None,
+        target_id: int | None,
+        *,
+        reason: str | None = None,
+        changes: list[dict[str, Any]] | None = None,
+        options: dict[str, str] | None = None,
+    ) -> AuditEntry:
+        """Append an audit log entry; dispatch GUILD_AUDIT_LOG_ENTRY_CREATE to bots that may
+        view the audit log."""
+        entry = AuditEntry(
+            id=self.world.new_id(),
+            action_type=action_type,
+            user_id=actor_id,
+            target_id=target_id,
+            reason=reason,
+            changes=list(changes or []),
+            options=options,
+        )
+        guild.audit_log.append(entry)
+        data = payloads.audit_entry(guild.id, entry)
+
+        def visible(session: Session) -> Json | None:
+            member = guild.members.get(session.bot.user.id)
+            if member is None:
+                return None
+            perms = bits.channel_permissions(guild, None, member, now=self.world.clock.time())
+            return data if perms & bits.VIEW_AUDIT_LOG else None
+
+        self.gateway.dispatch_guild("GUILD_AUDIT_LOG_ENTRY_CREATE", guild, visible)
+        return entry
 
     # --- members ------------------------------------------------------------------------------
 

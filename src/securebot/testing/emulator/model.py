@@ -289,6 +289,19 @@ class Interaction:
 
 
 @dataclass(slots=True)
+class AuditEntry:
+    """An entry of a guild's audit log (who did what to whom, and why)."""
+
+    id: int
+    action_type: int
+    user_id: int | None
+    target_id: int | None
+    reason: str | None = None
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    options: dict[str, str] | None = None
+
+
+@dataclass(slots=True)
 class Guild:
     """A guild with its roles, channels, members, bans, invites and voice states."""
 
@@ -301,6 +314,8 @@ class Guild:
     bans: dict[int, Ban] = field(default_factory=dict)
     invites: dict[str, Invite] = field(default_factory=dict)
     voice_states: dict[int, VoiceState] = field(default_factory=dict)
+    #: The audit log, oldest first.
+    audit_log: list[AuditEntry] = field(default_factory=list)
     system_channel_id: int | None = None
     description: str | None = None
     preferred_locale: str = "en-US"

@@ -9,6 +9,7 @@ from securebot.testing.emulator.clock import iso, snowflake_time
 from securebot.testing.emulator.model import (
     AppCommand,
     Attachment,
+    AuditEntry,
     Ban,
     Channel,
     ChannelType,
@@ -28,6 +29,11 @@ Json = dict[str, Any]
 
 def _ts(seconds: float) -> str:
     return iso(dt.datetime.fromtimestamp(seconds, dt.UTC))
+
+
+def timestamp(seconds: float) -> str:
+    """Unix seconds as Discord's ISO 8601 timestamp."""
+    return _ts(seconds)
 
 
 def user(record: User) -> Json:
@@ -319,6 +325,23 @@ def guild_create(world: World, record: Guild, *, bot_id: int, members_intent: bo
         guild_scheduled_events=[],
         soundboard_sounds=[],
     )
+    return data
+
+
+def audit_entry(guild_id: int, record: AuditEntry) -> Json:
+    """An audit log entry object (with ``guild_id`` for the gateway event)."""
+    data: Json = {
+        "id": str(record.id),
+        "guild_id": str(guild_id),
+        "action_type": record.action_type,
+        "user_id": _opt(record.user_id),
+        "target_id": _opt(record.target_id),
+        "changes": [dict(c) for c in record.changes],
+    }
+    if record.reason is not None:
+        data["reason"] = record.reason
+    if record.options is not None:
+        data["options"] = dict(record.options)
     return data
 
 

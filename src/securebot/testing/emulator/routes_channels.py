@@ -115,6 +115,7 @@ async def delete_channel(ctx: Ctx) -> Result:
         return 200, data
     require(perms, bits.MANAGE_THREADS if channel.is_thread() else bits.MANAGE_CHANNELS)
     ctx.emu.actions.delete_channel(channel)
+    ctx.emu.actions.audit(guild, 12, ctx.caller.user.id, channel.id, reason=ctx.reason)
     return 200, data
 
 
@@ -288,6 +289,14 @@ async def delete_message(ctx: Ctx) -> Result:
         if guild is None:
             raise err.ApiError(403, 50003, "Cannot execute action on a DM channel")
         require(perms, bits.MANAGE_MESSAGES)
+        ctx.emu.actions.audit(
+            guild,
+            72,
+            ctx.caller.user.id,
+            message.author_id,
+            reason=ctx.reason,
+            options={"channel_id": str(channel.id), "count": "1"},
+        )
     ctx.emu.actions.delete_message(channel, message)
     return 204, None
 
@@ -320,6 +329,14 @@ async def bulk_delete(ctx: Ctx) -> Result:
             doomed.append(found)
     if doomed:
         ctx.emu.actions.bulk_delete(channel, doomed)
+        ctx.emu.actions.audit(
+            guild,
+            73,
+            ctx.caller.user.id,
+            channel.id,
+            reason=ctx.reason,
+            options={"count": str(len(doomed))},
+        )
     return 204, None
 
 

@@ -161,11 +161,31 @@ async def modify_member(ctx: Ctx) -> Result:
         )
     if form.has("channel_id"):
         require(perms, bits.MOVE_MEMBERS)
+    changes: list[dict[str, Any]] = []
+    role_changes: list[dict[str, Any]] = []
     if form.has("nick"):
+        changes.append({"key": "nick", "old_value": target.nick, "new_value": nick or None})
         target.nick = nick or None
     if roles is not None:
-        target.role_ids = list(dict.fromkeys(roles))
+        wanted = list(dict.fromkeys(roles))
+        added = [r for r in wanted if r not in target.role_ids]
+        removed = [r for r in target.role_ids if r not in wanted]
+        for key, ids in (("$add", added), ("$remove", removed)):
+            if ids:
+                value = [
+                    {"id": str(r), "name": guild.roles[r].name} for r in ids if r in guild.roles
+                ]
+                role_changes.append({"key": key, "new_value": value})
+        target.role_ids = wanted
     if form.has("communication_disabled_until"):
+        old = target.timed_out_until
+        changes.append(
+            {
+                "key": "communication_disabled_until",
+                "old_value": payloads.timestamp(old) if old else None,
+                "new_value": payloads.timestamp(until) if until else None,
+            }
+        )
         target.timed_out_until = until
     if mute is not None:
         target.mute = mute
@@ -177,6 +197,14 @@ async def modify_member(ctx: Ctx) -> Result:
             "VOICE_STATE_UPDATE", guild, payloads.voice_state(ctx.world, state)
         )
     ctx.emu.actions.member_updated(guild, target)
+    if changes:
+        ctx.emu.actions.audit(
+            guild, 24, me.user_id, target.user_id, reason=ctx.reason, changes=changes
+        )
+    if role_changes:
+        ctx.emu.actions.audit(
+            guild, 25, me.user_id, target.user_id, reason=ctx.reason, changes=role_changes
+        )
     return 200, payloads.member(ctx.world, target)
 
 
@@ -207,6 +235,13 @@ async def _member_role(ctx: Ctx, add: bool) -> Result:
     else:
         return 204, None
     ctx.emu.actions.member_updated(guild, target)
+    change = {
+        "key": "$add" if add else "$remove",
+        "new_value": [{"id": str(role.id), "name": role.name}],
+    }
+    ctx.emu.actions.audit(
+        guild, 25, me.user_id, target.user_id, reason=ctx.reason, changes=[change]
+    )
     return 204, None
 
 
@@ -227,6 +262,7 @@ async def kick(ctx: Ctx) -> Result:
     target = ctx.world.member(guild, ctx.id("user_id", code=err.UNKNOWN_MEMBER, what="Member"))
     require_above(guild, me, target)
     ctx.emu.actions.member_leave(guild, target.user_id)
+    ctx.emu.actions.audit(guild, 20, me.user_id, target.user_id, reason=ctx.reason)
     return 204, None
 
 
@@ -276,6 +312,7 @@ async def ban(ctx: Ctx) -> Result:
         raise err.missing_permissions()
     if target is not None:
         require_above(guild, me, target)
+    ctx.emu.actions.audit(guild, 22, me.user_id, user.id, reason=ctx.reason)
     ctx.emu.actions.ban(
         guild, user.id, ctx.reason, seconds if seconds is not None else (days or 0) * 86400
     )
@@ -290,6 +327,7 @@ async def unban(ctx: Ctx) -> Result:
     if user_id not in guild.bans:
         raise err.not_found(err.UNKNOWN_BAN, "Ban")
     ctx.emu.actions.unban(guild, user_id)
+    ctx.emu.actions.audit(guild, 23, me.user_id, user_id, reason=ctx.reason)
     return 204, None
 
 
@@ -354,6 +392,7 @@ async def create_role(ctx: Ctx) -> Result:
             role.position += 1
     role = ctx.world.add_role(guild, str(fields.pop("name", "new role")), position=1, **fields)
     ctx.emu.actions.role_event("GUILD_ROLE_CREATE", guild, role)
+    ctx.emu.actions.audit(guild, 30, me.user_id, role.id, reason=ctx.reason)
     return 200, payloads.role(role)
 
 
@@ -369,9 +408,15 @@ async def modify_role(ctx: Ctx) -> Result:
         wanted = int(fields["permissions"])
         if wanted & ~perms and not perms & bits.ADMINISTRATOR:
             raise err.missing_permissions()
+    changes = [
+        {"key": key, "old_value": getattr(role, key), "new_value": value}
+        for key, value in fields.items()
+        if key in ("name", "color", "hoist", "mentionable")
+    ]
     for key, value in fields.items():
         setattr(role, key, value)
     ctx.emu.actions.role_event("GUILD_ROLE_UPDATE", guild, role)
+    ctx.emu.actions.audit(guild, 31, me.user_id, role.id, reason=ctx.reason, changes=changes)
     return 200, payloads.role(role)
 
 
@@ -424,6 +469,7 @@ async def delete_role(ctx: Ctx) -> Result:
         raise err.ApiError(400, 50028, "Invalid role")
     require_role_below(guild, me, role.position)
     ctx.emu.actions.delete_role(guild, role)
+    ctx.emu.actions.audit(guild, 32, me.user_id, role.id, reason=ctx.reason)
     return 204, None
 
 
@@ -502,6 +548,7 @@ async def create_channel(ctx: Ctx) -> Result:
         **extra,
     )
     ctx.emu.actions.channel_event("CHANNEL_CREATE", channel)
+    ctx.emu.actions.audit(guild, 10, me.user_id, channel.id, reason=ctx.reason)
     return 201, payloads.channel(ctx.world, channel)
 
 
@@ -580,3 +627,41 @@ async def guild_webhooks(ctx: Ctx) -> Result:
     require(guild_permissions(ctx, guild, me), bits.MANAGE_WEBHOOKS)
     found = [w for w in ctx.world.webhooks.values() if w.guild_id == guild.id and w.type == 1]
     return 200, [payloads.webhook(ctx.world, w) for w in found]
+
+
+# --- audit log -----------------------------------------------------------------------------
+
+
+@route("GET", "/guilds/{guild_id}/audit-logs")
+async def audit_log(ctx: Ctx) -> Result:
+    guild, me = guild_for(ctx)
+    require(guild_permissions(ctx, guild, me), bits.VIEW_AUDIT_LOG)
+    limit = ctx.query_int("limit", default=50, minimum=1, maximum=100)
+    actor = ctx.query_snowflake("user_id")
+    target = ctx.query_snowflake("target_id")
+    before = ctx.query_snowflake("before")
+    after = ctx.query_snowflake("after")
+    action = ctx.query_int("action_type", default=0, minimum=0, maximum=1000)
+    entries = [
+        e
+        for e in guild.audit_log
+        if (actor is None or e.user_id == actor)
+        and (target is None or e.target_id == target)
+        and (not action or e.action_type == action)
+    ]
+    if after is not None:
+        entries = [e for e in entries if e.id > after][:limit]
+    else:
+        entries = [e for e in entries if before is None or e.id < before][-limit:]
+    entries.sort(key=lambda e: e.id, reverse=True)
+    user_ids = {u for e in entries for u in (e.user_id, e.target_id) if u in ctx.world.users}
+    return 200, {
+        "audit_log_entries": [payloads.audit_entry(guild.id, e) for e in entries],
+        "users": [payloads.user(ctx.world.users[u]) for u in sorted(user_ids)],
+        "integrations": [],
+        "webhooks": [],
+        "guild_scheduled_events": [],
+        "threads": [],
+        "application_commands": [],
+        "auto_moderation_rules": [],
+    }

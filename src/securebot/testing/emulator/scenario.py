@@ -354,9 +354,24 @@ class Scenario:
             "VOICE_STATE_UPDATE", guild, payloads.voice_state(self.world, state)
         )
 
-    def ban_externally(self, guild: Guild, user: User, reason: str | None = None) -> None:
-        """Someone else (not the bot) bans ``user`` (GUILD_BAN_ADD, GUILD_MEMBER_REMOVE)."""
+    def ban_externally(
+        self, guild: Guild, user: User, reason: str | None = None, *, by: User | None = None
+    ) -> None:
+        """Someone else (``by``, default the owner) bans ``user`` (GUILD_BAN_ADD,
+        GUILD_MEMBER_REMOVE, an audit log entry)."""
+        actor = by.id if by is not None else guild.owner_id
+        self.actions.audit(guild, 22, actor, user.id, reason=reason)
         self.actions.ban(guild, user.id, reason, 0)
+
+    def kick_externally(
+        self, guild: Guild, user: User, reason: str | None = None, *, by: User | None = None
+    ) -> None:
+        """Someone else (``by``, default the owner) kicks ``user``: GUILD_MEMBER_REMOVE like a
+        leave, but with an audit log entry (how bots tell a kick from a leave)."""
+        self.world.member(guild, user.id)
+        self.actions.member_leave(guild, user.id)
+        actor = by.id if by is not None else guild.owner_id
+        self.actions.audit(guild, 20, actor, user.id, reason=reason)
 
     # --- interactions -------------------------------------------------------------------------
 
