@@ -269,3 +269,21 @@ async def test_a_restart_identifies_anew_and_replaces_the_old_session(
         assert len(second) == 1
         assert second[0] is not first[0]
         assert (await emulator.ask(g.member, g.general, "!ping")).content == "pong"
+
+
+async def test_a_zombie_gateway_is_noticed_and_the_session_resumed(
+    emulator: Emulator, discord_guild
+) -> None:
+    g = discord_guild
+    emulator.gateway.heartbeat_interval_ms = 100
+    async with running(make_bot(heartbeat_timeout=0.5), emulator, "test-token"):
+        session = emulator.gateway.sessions_of(g.bot)[0]
+        await emulator.wait_for(lambda: session.heartbeats >= 2)
+        emulator.gateway.ack_heartbeats = False
+        missed = emulator.send(g.member, g.general, "sent while the link is a zombie")
+        await emulator.wait_for(lambda: session.resumes >= 1, timeout=10)
+        emulator.gateway.ack_heartbeats = True
+        assert emulator.gateway.sessions_of(g.bot) == [session]
+        reply = await emulator.ask(g.member, g.general, "!ping")
+        assert reply.content == "pong"
+        assert missed.id < reply.id

@@ -57,7 +57,8 @@ Acting as a user
     (refused with :class:`ScenarioError` where Discord would refuse the user) · ``dm(user,
     bot, content) -> Message`` · ``edit(message, content)`` · ``delete(message)`` ·
     ``react(user, message, "👍" or "name:id")`` · ``unreact(...)`` · ``join_voice(guild,
-    user, channel_or_None)`` · ``ban_externally(guild, user, reason=None)`` ·
+    user, channel_or_None)`` · ``ban_externally(guild, user, reason=None, *, by=None)`` ·
+    ``kick_externally(guild, user, reason=None, *, by=None)`` (audit-logged, unlike ``leave``) ·
     ``slash(user, channel, "name [sub]", {"option": value}, *, bot=None) -> Interaction``
     (values: str/int/float/bool/User/Role/Channel) · ``click(user, message, custom_id)`` ·
     ``select(user, message, custom_id, values)`` · ``submit_modal(user, opened_by,
@@ -80,7 +81,9 @@ Gateway (``emu.gateway``)
     ``events``: names dispatched, ``resumes``, ``connected``) · ``await
     wait_identified(bot, count=1)`` · ``await drop(session, code=4000)`` (abrupt close: the
     client RESUMEs and gets every missed event replayed) · ``request_reconnect(session)``
-    (op 7) · ``invalidate(session, resumable=False)`` (op 9). Events go only to bots in the
+    (op 7) · ``invalidate(session, resumable=False)`` (op 9) · ``ack_heartbeats = False``
+    (a zombie link: the client must notice and resume) · ``heartbeat_interval_ms`` (for
+    new connections). Events go only to bots in the
     guild, on shard ``(guild_id >> 22) % shard_count`` (DMs: shard 0), filtered by intents;
     without MESSAGE_CONTENT, content/embeds/attachments/components are blanked (not in DMs,
     not the bot's own messages, not when it is mentioned); privileged intents a bot is not
@@ -93,7 +96,10 @@ Discord's rules
     (``{"code", "message", "errors"}``: 10003/10007/10008/10011/10013/10026, 50006, 50007,
     50016, 50034, 50035 Invalid Form Body with the field tree, 40060...); limits: 2,000-char
     content, 10 embeds (6,000 chars, per-field limits), 5 action rows, 2-100 messages younger
-    than 14 days for bulk delete, 28-day timeouts, 3 s to answer an interaction. Rate limits
+    than 14 days for bulk delete, 28-day timeouts, 3 s to answer an interaction. Moderation
+    by bots (kick, ban, unban, member/role/channel changes, deleting others' messages) is written
+    to ``guild.audit_log`` (``GET /guilds/{id}/audit-logs``, GUILD_AUDIT_LOG_ENTRY_CREATE for
+    bots with View Audit Log) with the ``X-Audit-Log-Reason``. Rate limits
     (``RateLimits(enabled=True, limit=50, window=1.0, overrides={"POST
     /channels/{channel_id}/messages": (5, 5.0)})``) send ``X-RateLimit-*`` headers and 429s
     with ``retry_after``. A malformed body is a 400, never a 500.

@@ -151,6 +151,9 @@ class Gateway:
         """Serve sessions over ``world``."""
         self.world = world
         self.heartbeat_interval_ms = heartbeat_interval_ms
+        #: False makes the gateway a zombie: heartbeats are no longer ACKed (op 11), so a
+        #: client must notice, close and resume.
+        self.ack_heartbeats = True
         self.sessions: dict[str, Session] = {}
         #: Set by the Emulator once it listens (``ws://host:port/gateway``).
         self.url = ""
@@ -320,7 +323,8 @@ class _Connection:
         if op == HEARTBEAT:
             if self.session is not None:
                 self.session.heartbeats += 1
-            self._current_queue().put_nowait(json.dumps({"op": HEARTBEAT_ACK, "d": None}))
+            if self.gateway.ack_heartbeats:
+                self._current_queue().put_nowait(json.dumps({"op": HEARTBEAT_ACK, "d": None}))
             return True
         if op == IDENTIFY:
             if self.session is not None:
