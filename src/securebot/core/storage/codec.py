@@ -170,6 +170,9 @@ def load(tp: Any, value: Any) -> Any:
 
 
 _IDENTITY_TYPES = (str, int, float, bool)
+_decode = json.JSONDecoder().decode
+#: Field contexts kept for reuse (their associated data is computed once).
+_CONTEXT_CACHE = 4096
 
 
 def _loader(tp: Any) -> Callable[[Any], Any] | None:
@@ -228,9 +231,20 @@ class RecordCodec:
     def __init__(self, sealer: FieldSealer) -> None:
         """Use ``sealer`` for sensitive fields and blind indexes."""
         self.sealer = sealer
+        self._contexts: dict[tuple[str, str, str, str], FieldContext] = {}
         self._plans: dict[
             type[Any], tuple[RecordSpec, tuple[tuple[str, Callable[[Any], Any] | None], ...]]
         ] = {}
+
+    def context(self, collection: str, name: str, key: str, scope: str) -> FieldContext:
+        """The :class:`FieldContext` of one field (recently used ones are reused)."""
+        ident = (collection, name, key, scope)
+        ctx = self._contexts.get(ident)
+        if ctx is None:
+            if len(self._contexts) >= _CONTEXT_CACHE:
+                self._contexts.clear()
+            ctx = self._contexts[ident] = FieldContext(collection, name, key, scope)
+        return ctx
 
     def seal_value(self, value: Any, ctx: FieldContext) -> str:
         """Seal one JSON-able value; return the base64 text stored."""
@@ -242,7 +256,7 @@ class RecordCodec:
             if not isinstance(text, str):
                 raise ValueError("sealed value is not text")
             blob = base64.b64decode(text.encode("ascii"), validate=True)
-            return json.loads(self.sealer.open(blob, ctx))
+            return _decode(self.sealer.open(blob, ctx).decode("utf-8"))
         except (CryptoError, ValueError, binascii.Error, UnicodeError) as exc:
             raise CorruptRecordError(
                 f"{where}: field {ctx.field!r} cannot be decrypted ({type(exc).__name__}); "
@@ -274,7 +288,7 @@ class RecordCodec:
             value = getattr(record, f.name)
             options = f.options
             if options.sensitive:
-                ctx = FieldContext(spec.collection, f.name, key, scope)
+                ctx = self.context(spec.collection, f.name, key, scope)
                 sealed[f.name] = self.seal_value(dump(value), ctx)
                 if options.lookup:
                     lookups[f.name] = self.lookup_token(spec, f.name, value, scope)
@@ -313,7 +327,7 @@ class RecordCodec:
             if not isinstance(sealed, Mapping):
                 raise CorruptRecordError(f"{where}: sealed fields are not a mapping")
             for name, text in sealed.items():
-                ctx = FieldContext(doc.collection, name, doc.key, doc.scope)
+                ctx = self.context(doc.collection, name, doc.key, doc.scope)
                 fields[name] = self.open_value(text, ctx, where)
         return fields
 

@@ -71,7 +71,7 @@ CREATE INDEX IF NOT EXISTS settings_owner ON settings (owner) WHERE owner IS NOT
 
 # ASCII JSON: lone surrogates in user text survive (UTF-8 would refuse them)
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
-_loads = json.loads
+_loads = json.JSONDecoder().decode
 
 
 def _doc(row: Sequence[Any]) -> Document:
