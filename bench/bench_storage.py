@@ -5,7 +5,8 @@
 * ours: ``store.settings("bench").guild(gid).get("prefix")`` / ``.set("prefix", value)`` on a
   :class:`~securebot.storage.sqlite.SqliteBackend` (WAL, synchronous=NORMAL, one autocommitted
   statement per set);
-* anchor: the same table shape used directly through ``sqlite3`` from a coroutine: one
+* anchor: a minimal ``(guild, name) -> value`` table used directly through ``sqlite3`` from a
+  coroutine: one
   ``SELECT`` + JSON decode per get, one upsert (``INSERT ... ON CONFLICT DO UPDATE``) +
   JSON encode per set, autocommitted (same durability); the same stdlib JSON calls as ours.
 
