@@ -183,3 +183,18 @@ async def test_every_change_is_an_audited_configuration_change(env) -> None:
         if e.event.kind is EventKind.COMMAND and e.event.action == "permenablemod"
     ]
     assert changes[0].correlation_id == commands[0]
+
+
+async def test_remembered_verdicts_follow_role_changes_and_policy_changes(
+    env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _bot, d = env
+    await d.say("!pedm util Helper", author=ADMIN)
+    assert await d.say("!echo hi", author=ALICE) == ["hi"]
+    # alice is given the denied role (her next message carries it)
+    monkeypatch.setitem(stub.MEMBERS, ALICE, ("alice", [stub.ROLE_HELPER]))
+    assert await d.say("!echo hi", author=ALICE) == []
+    monkeypatch.setitem(stub.MEMBERS, ALICE, ("alice", []))
+    assert await d.say("!echo hi", author=ALICE) == ["hi"]
+    await d.say(f"!pedm util <@{ALICE}>", author=ADMIN)  # a new policy
+    assert await d.say("!echo hi", author=ALICE) == []

@@ -58,9 +58,11 @@ def command_arguments(
     :param args: the positional values after ``self`` and ``ctx`` (``ctx.args[2:]`` for a cog).
     :param kwargs: keyword-only values (``ctx.kwargs``).
     """
+    params = command.params  # already without self and ctx; clean_params copies it
+    if not params:
+        return {}
     secrets = command_info(command).secret_params
-    names = list(command.clean_params)
-    values: dict[str, Any] = dict(zip(names, args, strict=False))
+    values: dict[str, Any] = dict(zip(params, args, strict=False))
     values.update(kwargs)
     described: dict[str, str] = {}
     for name, value in values.items():

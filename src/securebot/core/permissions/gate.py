@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import discord
 from discord.ext import commands
 
-from securebot.core.permissions.engine import evaluate
+from securebot.core.permissions.engine import evaluate, needs_member_permissions
 from securebot.core.permissions.model import (
     GuildPolicy,
     PermissionQuery,
@@ -77,6 +77,9 @@ class MemoryPolicyStore:
 
 
 _EMPTY = GuildPolicy()
+_RULES_HOOK = "securebot_permission_rules"
+#: Remembered engine verdicts before the cache starts over.
+_VERDICT_CACHE = 10_000
 
 
 def _owner_ids(bot: Any) -> frozenset[int]:
@@ -94,12 +97,17 @@ def subject_for(
     requirement: Requirement,
     *,
     bot_owners: frozenset[int],
+    with_permissions: bool = True,
 ) -> Subject:
-    """Describe ``user`` for the engine (channel permissions only when the command needs them)."""
+    """Describe ``user`` for the engine (channel permissions only when the command needs them;
+    no permissions at all when ``with_permissions`` is false: see
+    :func:`~securebot.core.permissions.engine.needs_member_permissions`)."""
     owner = user.id in bot_owners
     if guild is None or not isinstance(user, discord.Member):
         return Subject(user.id, is_bot_owner=owner)
-    if requirement.user_permissions and hasattr(channel, "permissions_for"):
+    if not with_permissions:
+        perms = 0
+    elif requirement.user_permissions and hasattr(channel, "permissions_for"):
         perms = channel.permissions_for(user).value | _guild_level(user)
     else:
         perms = user.guild_permissions.value
@@ -139,6 +147,8 @@ class PermissionGate:
         self.everyone_modules = frozenset(everyone_modules)
         self._cache: dict[int, GuildPolicy] = {}
         self._verbose: set[tuple[int | None, int]] = set()
+        self._rules = getattr(plugin_manager.hook, _RULES_HOOK)
+        self._verdicts: dict[tuple[Any, ...], tuple[GuildPolicy, Verdict, PermissionQuery]] = {}
 
     # --- policies ---------------------------------------------------------------------------
 
@@ -182,8 +192,10 @@ class PermissionGate:
 
     def decide(self, policy: GuildPolicy, query: PermissionQuery) -> Verdict:
         """The engine's verdict, narrowed by the plugins' rules (deny wins)."""
-        verdict = evaluate(policy, query)
-        if not verdict.allowed:
+        return self._narrow(evaluate(policy, query), query)
+
+    def _narrow(self, verdict: Verdict, query: PermissionQuery) -> Verdict:
+        if not verdict.allowed or not self._rules.get_hookimpls():
             return verdict
         request = AccessRequest(
             plugin=query.module,
@@ -194,9 +206,7 @@ class PermissionGate:
             role_ids=query.subject.role_ids,
             is_bot_owner=query.subject.is_bot_owner,
         )
-        hooks = self.plugin_manager.decide(
-            "securebot_permission_rules", request=request, default=verdict
-        )
+        hooks = self.plugin_manager.decide(_RULES_HOOK, request=request, default=verdict)
         return hooks if hooks.decision is Decision.DENY else verdict
 
     async def query(
@@ -209,9 +219,25 @@ class PermissionGate:
         user: discord.abc.User,
         channel: Any,
         guild: discord.Guild | None,
+        policy: GuildPolicy | None = None,
     ) -> PermissionQuery:
-        """Build the engine's query for a user running a command in a channel."""
-        subject = subject_for(user, channel, guild, requirement, bot_owners=_owner_ids(bot))
+        """Build the engine's query for a user running a command in a channel.
+
+        :param policy: the guild's policy, when known: the member's permissions are then
+            computed only if a rule could read them.
+        """
+        everyone = module in self.everyone_modules
+        with_permissions = policy is None or needs_member_permissions(
+            policy.module(module), requirement, everyone_by_default=everyone
+        )
+        subject = subject_for(
+            user,
+            channel,
+            guild,
+            requirement,
+            bot_owners=_owner_ids(bot),
+            with_permissions=with_permissions,
+        )
         return PermissionQuery(
             module=module,
             command=command_name,
@@ -219,7 +245,7 @@ class PermissionGate:
             guild_id=guild.id if guild is not None else None,
             subject=subject,
             requirement=requirement,
-            everyone_by_default=module in self.everyone_modules,
+            everyone_by_default=everyone,
         )
 
     async def check_member(
@@ -248,19 +274,69 @@ class PermissionGate:
         return self.decide(await self.policy(query.guild_id), query)
 
     async def check_context(self, ctx: commands.Context[Any]) -> Verdict:
-        """Decide a prefix (or hybrid) command invocation."""
+        """Decide a prefix (or hybrid) command invocation.
+
+        When no rule can read the member's Discord permissions (see
+        :func:`~securebot.core.permissions.engine.needs_member_permissions`), the engine's
+        verdict depends only on the policy object, the command, the channel, the member's id,
+        roles and owner status: it is remembered under exactly those, so a changed policy
+        (a new object), role or owner status is decided afresh. Plugin rules run every time.
+        """
         command = ctx.command
         module = ctx.cog.qualified_name if ctx.cog is not None else "core"
+        guild = ctx.guild
+        policy = await self.policy(guild.id if guild is not None else None)
+        author = ctx.author
+        requirement = requirement_of(command)
+        if (
+            guild is not None
+            and isinstance(author, discord.Member)
+            and not needs_member_permissions(
+                policy.module(module),
+                requirement,
+                everyone_by_default=module in self.everyone_modules,
+            )
+        ):
+            key = (
+                id(policy),
+                guild.id,
+                module,
+                id(command),
+                requirement,
+                ctx.channel.id,
+                author.id,
+                tuple(author._roles),
+                guild.owner_id == author.id,
+                author.id in _owner_ids(ctx.bot),
+            )
+            cached = self._verdicts.get(key)
+            if cached is None or cached[0] is not policy:
+                query = await self.query(
+                    bot=ctx.bot,
+                    module=module,
+                    command_name=command.qualified_name if command else "",
+                    requirement=requirement,
+                    user=author,
+                    channel=ctx.channel,
+                    guild=guild,
+                    policy=policy,
+                )
+                if len(self._verdicts) >= _VERDICT_CACHE:
+                    self._verdicts.clear()
+                cached = (policy, evaluate(policy, query), query)
+                self._verdicts[key] = cached
+            return self._narrow(cached[1], cached[2])
         query = await self.query(
             bot=ctx.bot,
             module=module,
             command_name=command.qualified_name if command else "",
-            requirement=requirement_of(command),
-            user=ctx.author,
+            requirement=requirement,
+            user=author,
             channel=ctx.channel,
-            guild=ctx.guild,
+            guild=guild,
+            policy=policy,
         )
-        return self.decide(await self.policy(query.guild_id), query)
+        return self.decide(policy, query)
 
     async def check_interaction(
         self,
