@@ -117,3 +117,17 @@ async def test_sensitive_settings_are_sealed_in_the_backend(store: Store) -> Non
     assert raw is not ABSENT
     assert url not in repr(raw)
     assert await s.guild(1).get("webhook") == url
+
+
+async def test_all_of_a_scope_lists_stored_places(store: Store) -> None:
+    s = _settings(store)
+    await s.guild(1).set("prefix", "?")
+    await s.guild(2).set("webhook", "https://example.invalid/2")
+    await s.member(1, 7).set("points", 2)
+    guilds = await s.all_of(Scope.GUILD)
+    assert sorted(guilds) == ["guild:1", "guild:2"]
+    assert guilds["guild:1"]["prefix"] == "?"
+    assert guilds["guild:1"]["webhook"] == ""
+    assert guilds["guild:2"]["webhook"] == "https://example.invalid/2"
+    assert await s.all_of(Scope.MEMBER) == {"member:1:7": {"points": 2}}
+    assert await s.all_of(Scope.ROLE) == {}

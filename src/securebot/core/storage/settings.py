@@ -103,6 +103,28 @@ class Settings:
             raise StorageError(f"settings {self.namespace}: nothing registered for scope {scope}")
         return reg
 
+    async def all_of(self, scope: Scope) -> dict[str, dict[str, Any]]:
+        """Every stored place of ``scope`` with its values merged over the defaults.
+
+        Keys are the place's path (``"guild:123"``, ``"member:123:456"``...); places with no
+        stored value are not listed (Red's ``all_guilds()`` / ``all_members()``).
+        """
+        scope = Scope(scope)
+        reg = self._registration(scope)
+        prefix = f"{scope.value}:" if scope is not Scope.GLOBAL else GLOBAL
+        places: dict[str, dict[str, Any]] = {}
+        for row in await self.store.backend.find_settings(namespace=self.namespace):
+            if not (row.path == prefix or row.path.startswith(prefix)):
+                continue
+            if row.name not in reg.defaults:
+                continue
+            value = row.value
+            if row.name in reg.sensitive:
+                ctx = FieldContext(f"settings.{self.namespace}", row.name, row.path, row.scope)
+                value = self.store.codec.open_setting(value, ctx)
+            places.setdefault(row.path, copy.deepcopy(reg.defaults))[row.name] = value
+        return places
+
     def global_(self) -> ScopedSettings:
         """The bot-wide values."""
         return ScopedSettings(self, Scope.GLOBAL, GLOBAL, GLOBAL, None)
