@@ -16,12 +16,11 @@ stays responsive. py7zr is imported lazily (the ``archive`` extra).
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import hashlib
 import io
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -38,9 +37,9 @@ DEFAULT_PRESET = 7
 FAST_PRESET = 1
 #: Bytes of entropy in a generated password (144 bits; ≥ 128 required).
 PASSWORD_BYTES = 18
-#: Bytes py7zr feeds the compressor per call when rendering overlaps compression: py7zr's
-#: default (32 KiB) makes the archiving thread re-take the GIL every ~1.5 ms, so a rendering
-#: thread next to it slows it down; 1 MiB stretches run with the GIL released.
+#: Bytes py7zr feeds the compressor per call. py7zr's default (32 KiB) makes the archiving
+#: thread run Python (and re-take the GIL) every ~1.5 ms of compression; 1 MiB chunks spend
+#: longer stretches with the GIL released (measured faster, and kinder to the event loop).
 BLOCK_SIZE = 1 << 20
 #: Media type of the archives.
 MEDIA_TYPE = "application/x-7z-compressed"
@@ -117,69 +116,21 @@ def _check_password(password: Secret[str]) -> None:
 def write_7z(
     files: Sequence[tuple[str, bytes]], password: str, filters: list[dict[str, Any]]
 ) -> bytes:
-    """The bare py7zr write (into memory) that :func:`build_archive` wraps; benchmarks compare."""
+    """The py7zr write (into memory) that :func:`build_archive` wraps."""
     import py7zr
 
     out = io.BytesIO()
     with py7zr.SevenZipFile(
-        out, "w", password=password, header_encryption=True, filters=filters
+        out,
+        "w",
+        password=password,
+        header_encryption=True,
+        filters=filters,
+        blocksize=BLOCK_SIZE,
     ) as archive:
         for name, data in files:
             archive.writestr(data, name)
     return out.getvalue()
-
-
-def build_archive_pipelined(
-    producers: Sequence[tuple[str, Callable[[], bytes]]],
-    password: Secret[str],
-    *,
-    preset: int,
-) -> Archive:
-    """Like :func:`build_archive`, but each member's bytes come from a producer (a renderer).
-
-    Producers run one after another in a helper thread while the archive is written in this
-    one: LZMA2 and AES release the GIL, so rendering member *n+1* overlaps compressing member
-    *n*. ``preset`` is chosen by the caller (the total size is not known in advance).
-
-    :raises ExportError: a producer failed (its exception is chained) or the archiver failed.
-    """
-    names = [name for name, _ in producers]
-    _check_names(names)
-    _check_password(password)
-    filters = archive_filters(preset)
-    total = 0
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="securebot-render") as pool:
-        futures = [pool.submit(produce) for _, produce in producers]
-        try:
-            import py7zr
-
-            out = io.BytesIO()
-            with py7zr.SevenZipFile(
-                out,
-                "w",
-                password=password.reveal(),
-                header_encryption=True,
-                filters=filters,
-                blocksize=BLOCK_SIZE,
-            ) as archive:
-                for name, future in zip(names, futures, strict=True):
-                    data = future.result()
-                    if not isinstance(data, bytes):
-                        raise ExportError(f"archive member {name!r} is not bytes")
-                    total += len(data)
-                    archive.writestr(data, name)
-        except ExportError:
-            for future in futures:
-                future.cancel()
-            raise
-        except ImportError as exc:
-            raise ExportError("encrypted archives need py7zr: install securebot[archive]") from exc
-        except Exception as exc:  # noqa: BLE001 - any archiver failure becomes one clear error
-            for future in futures:
-                future.cancel()
-            raise ExportError(f"building the archive failed: {type(exc).__name__}") from None
-    data = out.getvalue()
-    return Archive(data, hashlib.sha256(data).hexdigest(), total, preset)
 
 
 def build_archive(

@@ -434,16 +434,6 @@ def render_one(fmt: ExportFormat, messages: Sequence[ExportMessage], info: Expor
     return bytes(data)
 
 
-def estimate_size(messages: Sequence[ExportMessage], format_count: int) -> int:
-    """A cheap estimate of the rendered size (bytes) of ``messages`` in ``format_count``
-    formats, used to pick the compression preset before rendering."""
-    per_format = sum(
-        len(m.content) + len(m.author_name) + 150 + 120 * len(m.attachments) + 200 * len(m.embeds)
-        for m in messages
-    )
-    return per_format * format_count
-
-
 def render_files(
     formats: Sequence[ExportFormat],
     messages: Sequence[ExportMessage],

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -24,21 +23,14 @@ import attrs
 from securebot.core.audit.model import AuditEvent, EventKind
 from securebot.crypto import Secret
 from securebot.errors import ExportError, RecordNotFoundError
-from securebot.exports.archive import (
-    FAST_THRESHOLD,
-    Archive,
-    build_archive_pipelined,
-    lzma2_preset,
-    new_password,
-)
+from securebot.exports.archive import FAST_THRESHOLD, Archive, build_archive, new_password
 from securebot.exports.fetch import SAVECHAT_MAX, Progress, fetch_history
 from securebot.exports.formats import (
     DEFAULT_FORMATS,
     README_NAME,
     FormatRegistry,
-    estimate_size,
     readme_text,
-    render_one,
+    render_files,
 )
 from securebot.exports.metadata import ExportMetadataStore, ExportRecord, new_export_id
 from securebot.exports.model import ExportInfo, ExportMessage
@@ -113,19 +105,13 @@ class ExportService:
         names: Sequence[str],
         password: Secret[str],
     ) -> Archive:
-        """Render ``messages`` in the formats ``names`` and archive them (blocking: rendering
-        overlaps compression in a helper thread). :meth:`export_messages` runs it off the loop.
+        """Render ``messages`` in the formats ``names`` (after a ``README.txt``) and archive
+        them. Blocking: :meth:`export_messages` runs it in a worker thread.
         """
         formats = self.formats.select(names)
-        preset = lzma2_preset(estimate_size(messages, len(formats)), threshold=self.fast_threshold)
-        readme = readme_text(info, len(messages), formats)
-        # The README is ready at once, so the archiver starts (and runs the 7z key derivation)
-        # while the first format renders.
-        producers: list[tuple[str, Callable[[], bytes]]] = [(README_NAME, lambda: readme)]
-        producers += [
-            (fmt.filename(), functools.partial(render_one, fmt, messages, info)) for fmt in formats
-        ]
-        return build_archive_pipelined(producers, password, preset=preset)
+        readme = (README_NAME, readme_text(info, len(messages), formats))
+        files = [readme, *render_files(formats, messages, info)]
+        return build_archive(files, password, fast_threshold=self.fast_threshold)
 
     async def export_messages(
         self,
