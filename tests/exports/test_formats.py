@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 
 import pytest
 from hypothesis import given
@@ -193,3 +195,16 @@ def test_jsonl_fast_path_equals_the_generic_encoding(content, name, bot, reply) 
         reply_to=reply,
     )
     assert _jsonl_line(m) == _dumps(message_dict(m))
+
+
+@given(content=text_st, name=text_st)
+def test_html_never_lets_message_text_open_a_tag(content: str, name: str) -> None:
+    m = ExportMessage(id=1, created_at=BASE, author_id=2, author_name=name, content=content)
+    page = render_html([m], INFO).decode("utf-8")
+    body = page.split('<div class="m" id="m1">', 1)[1]
+    # Every "<" in the message part is one of ours: the tags the renderer writes.
+    tags = re.findall(r"<[^>]*>", body)
+    allowed = {'<span class="t">', "</span>", '<span class="a" title="2">', '<div class="c">'}
+    allowed |= {"</div>", "</body>", "</html>"}
+    assert set(tags) <= allowed
+    assert html.unescape(body.split('<div class="c">', 1)[1].split("</div>", 1)[0]) == content
