@@ -287,6 +287,10 @@ def test_settings_validate_and_never_show_the_password() -> None:
     settings = RedisSettings(sentinels=["127.0.0.1:26379", ("::1", 26380)], password="hunter2")
     assert settings.sentinels == (("127.0.0.1", 26379), ("::1", 26380))
     assert "hunter2" not in repr(settings)
+    with_url = RedisSettings(url="rediss://bot:hunter2@redis.internal:6380/0")
+    assert "hunter2" not in repr(with_url)
+    assert "redis.internal:6380" in repr(with_url)
+    assert "hunter2" not in repr(RedisSettings(url="redis://:hunter2@h/0"))
 
 
 async def test_cache_over_mtls_with_the_internal_pki_and_in_memory_client_keys(

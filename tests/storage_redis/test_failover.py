@@ -20,7 +20,7 @@ from securebot.core.storage import Store
 from securebot.crypto import Keyring
 from securebot.storage.redis_client import RedisSettings
 from securebot.storage.sqlite import SqliteBackend
-from securebot.testing.redis import SentinelTopology
+from securebot.testing.redis import RedisTLSFiles, SentinelTopology, start_sentinel_topology
 
 GUILDS = range(1, 21)  # written all along
 QUIET = range(21, 31)  # cached before the kill, written only while Redis is down
@@ -166,3 +166,45 @@ async def test_sigkill_of_the_master_under_load_loses_nothing_and_serves_nothing
     async with plain:
         for g in (*GUILDS, *QUIET):
             assert await plain.settings("cachetest").guild(g).get("warn_count") == written[g]
+
+
+@pytest.mark.slow
+async def test_sentinel_over_mutual_tls_fails_over_and_the_cache_recovers(
+    tmp_path: Path, redis_tls_files: RedisTLSFiles
+) -> None:
+    with start_sentinel_topology(tmp_path / "tls-topology", tls=redis_tls_files) as topology:
+        assert topology.master.command("CONFIG", "GET", "port") == [b"port", b"0"]  # TLS only
+        settings = RedisSettings(
+            sentinels=topology.sentinel_addresses,
+            service_name=topology.service_name,
+            ssl=True,
+            sentinel_ssl=True,
+            ssl_ca_certs=str(redis_tls_files.ca),
+            ssl_certfile=str(redis_tls_files.client_cert),
+            ssl_keyfile=str(redis_tls_files.client_key),
+            socket_timeout=0.3,
+            connect_timeout=0.3,
+        )
+        keyring = Keyring.generate()
+        a, a_cache = cached_store(tmp_path / "db", keyring, settings, prefix="tls:")
+        b, b_cache = cached_store(tmp_path / "db", keyring, settings, prefix="tls:")
+        async with a, b:
+            assert a_cache.healthy
+            assert b_cache.healthy
+            await a.settings("cachetest").guild(1).set("prefix", "before")
+            assert await b.settings("cachetest").guild(1).get("prefix") == "before"
+            assert b_cache.stats.misses == 1
+            killed = topology.kill_master()
+            await asyncio.to_thread(topology.wait_for_failover, killed.address, 30)
+            await a.settings("cachetest").guild(1).set("prefix", "after")
+
+            async def recovered() -> bool:
+                return a_cache.healthy and b_cache.healthy
+
+            assert await eventually(recovered, within=30)
+
+            async def b_sees_after() -> bool:
+                return await b.settings("cachetest").guild(1).get("prefix") == "after"
+
+            assert await eventually(b_sees_after, within=2)
+            assert b_cache.stats.recoveries == 1

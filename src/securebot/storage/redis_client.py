@@ -35,6 +35,18 @@ def _addresses(value: Sequence[tuple[str, int] | str]) -> tuple[tuple[str, int],
     return tuple(out)
 
 
+def _redact(url: str | None) -> str:
+    """The URL with any password replaced, for reprs and logs."""
+    if url is None:
+        return "None"
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at:
+        return repr(url)
+    user = credentials.partition(":")[0]
+    return repr(f"{scheme}{sep}{user}:***@{host}")
+
+
 @attrs.frozen
 class RedisSettings:
     """Where the Redis cache lives and how to talk to it.
@@ -46,7 +58,7 @@ class RedisSettings:
     well (sentinels configured with ``tls-port``).
     """
 
-    url: str | None = None
+    url: str | None = attrs.field(default=None, repr=lambda url: _redact(url))
     sentinels: tuple[tuple[str, int], ...] = attrs.field(default=(), converter=_addresses)
     service_name: str = "securebot"
     username: str | None = None

@@ -155,8 +155,8 @@ def redis_command(
         return _read_reply(stream)
 
 
-def _info(port: int, section: str, tls: ssl.SSLContext | None = None) -> dict[str, str]:
-    text = redis_command(port, "INFO", section, tls=tls).decode()
+def _info(server: RedisServer, section: str) -> dict[str, str]:
+    text = server.command("INFO", section).decode()
     pairs = (line.split(":", 1) for line in text.splitlines() if ":" in line)
     return {key: value for key, value in pairs}
 
@@ -395,6 +395,12 @@ class SentinelTopology:
                 return (host.decode(), int(port))
         raise RedisProcessError("no sentinel answered GET-MASTER-ADDR-BY-NAME")
 
+    def _server_at(self, port: int) -> RedisServer:
+        for server in self.servers:
+            if server.port == port:
+                return server
+        raise RedisProcessError(f"sentinels name an unknown master port {port}")
+
     def current_master(self) -> RedisServer:
         """The data server the sentinels currently name as master."""
         _, port = self.master_address()
@@ -441,7 +447,7 @@ class SentinelTopology:
             address = self.master_address()
             if address == old:
                 return False
-            role = _info(address[1], "replication").get("role")
+            role = _info(self._server_at(address[1]), "replication").get("role")
             if role != "master":
                 return False
             result.append(address)
@@ -462,11 +468,28 @@ class SentinelTopology:
 
 
 def _sentinel_conf(
-    port: int, directory: Path, service: str, master_port: int, down_after_ms: int
+    port: int,
+    directory: Path,
+    service: str,
+    master_port: int,
+    down_after_ms: int,
+    tls: RedisTLSFiles | None = None,
 ) -> str:
+    if tls is None:
+        listen = [f"port {port}"]
+    else:
+        listen = [
+            "port 0",
+            f"tls-port {port}",
+            f'tls-cert-file "{tls.cert}"',
+            f'tls-key-file "{tls.key}"',
+            f'tls-ca-cert-file "{tls.ca}"',
+            "tls-auth-clients yes",
+            "tls-replication yes",
+        ]
     return "\n".join(
         [
-            f"port {port}",
+            *listen,
             f"bind {_HOST}",
             "daemonize no",
             f'dir "{directory}"',
@@ -481,17 +504,21 @@ def _sentinel_conf(
 
 
 def _launch_sentinel(
-    directory: Path, service: str, master_port: int, down_after_ms: int
+    directory: Path,
+    service: str,
+    master_port: int,
+    down_after_ms: int,
+    tls: RedisTLSFiles | None = None,
 ) -> RedisServer:
     binary = require_binary("redis-sentinel")
     for attempt in range(_START_ATTEMPTS):
         port = free_port()
         conf = directory / f"sentinel-{port}.conf"
-        conf.write_text(_sentinel_conf(port, directory, service, master_port, down_after_ms))
+        conf.write_text(_sentinel_conf(port, directory, service, master_port, down_after_ms, tls))
         os.chmod(conf, 0o600)
         log = directory / f"sentinel-{port}.log"
         try:
-            return _spawn([binary, str(conf)], port=port, log=log, tls=None, timeout=10.0)
+            return _spawn([binary, str(conf)], port=port, log=log, tls=tls, timeout=10.0)
         except RedisProcessError:
             if attempt + 1 < _START_ATTEMPTS and _port_taken(log):
                 continue
@@ -506,24 +533,31 @@ def start_sentinel_topology(
     service_name: str = "securebot",
     down_after_ms: int = 1000,
     converge_timeout: float = 20.0,
+    tls: RedisTLSFiles | None = None,
 ) -> Iterator[SentinelTopology]:
     """Run a master, a linked replica and 3 converged sentinels; kill them all afterwards.
 
     ``down_after_ms`` is how long the sentinels wait before declaring a silent master down
-    (failover after a SIGKILL then takes about that plus one second).
+    (failover after a SIGKILL then takes about that plus one second). With ``tls`` every process
+    (data servers, replication, sentinels) speaks only mutual TLS; ``tls`` must then carry a
+    client certificate (``client_cert``/``client_key``) for the readiness checks, and the server
+    certificate is also the one servers and sentinels present to each other, so it needs the
+    clientAuth usage too.
     """
+    if tls is not None and tls.client_cert is None:
+        raise RedisProcessError("a TLS sentinel topology needs RedisTLSFiles.client_cert")
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     started: list[RedisServer] = []
     try:
-        master = _launch_server(root / "master", "master")
+        master = _launch_server(root / "master", "master", tls=tls)
         started.append(master)
         replica = _launch_server(
-            root / "replica", "replica", extra=["--replicaof", _HOST, str(master.port)]
+            root / "replica", "replica", extra=["--replicaof", _HOST, str(master.port)], tls=tls
         )
         started.append(replica)
         _wait(
-            lambda: _info(replica.port, "replication").get("master_link_status") == "up",
+            lambda: _info(replica, "replication").get("master_link_status") == "up",
             timeout=converge_timeout,
             what="the replica to link to the master",
             logs=[master.log, replica.log],
@@ -532,7 +566,7 @@ def start_sentinel_topology(
         sentinel_dir.mkdir(exist_ok=True)
         sentinels = []
         for _ in range(3):
-            sentinel = _launch_sentinel(sentinel_dir, service_name, master.port, down_after_ms)
+            sentinel = _launch_sentinel(sentinel_dir, service_name, master.port, down_after_ms, tls)
             started.append(sentinel)
             sentinels.append(sentinel)
         topology = SentinelTopology(
