@@ -10,6 +10,8 @@ from pathlib import Path
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from securebot.core.audit import AuditEvent, AuditLog, EventKind
 from securebot.core.audit.chain import Anchor
@@ -197,3 +199,45 @@ async def test_job_store_queries_and_claims(backend: SqliteBackend) -> None:
     assert await store.remove("b") is True
     assert await store.remove("b") is False
     assert attrs.evolve(jobs[2]).due.utcoffset() == (await store.get("c")).due.utcoffset()  # type: ignore[union-attr]
+
+
+_events_strategy = st.builds(
+    AuditEvent,
+    kind=st.sampled_from(EventKind),
+    at=st.floats(1.7e9, 1.8e9),
+    guild_id=st.sampled_from([None, 1, 42]),
+    actor_id=st.integers(1, 10**18),
+    action=st.text(max_size=20),
+    arguments=st.dictionaries(st.text(max_size=5), st.text(max_size=10), max_size=3),
+    outcome=st.sampled_from(["ok", "denied", "error:ValueError"]),
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(items=st.lists(_events_strategy, min_size=1, max_size=12), flush_every=st.integers(1, 4))
+def test_any_audit_history_verifies_after_a_restart(
+    tmp_path_factory: pytest.TempPathFactory, items: list[AuditEvent], flush_every: int
+) -> None:
+    path = tmp_path_factory.mktemp("audit") / "a.sqlite3"
+
+    async def scenario() -> None:
+        backend = SqliteBackend(path)
+        await backend.open()
+        log = AuditLog(SqliteAuditStore(backend))
+        for index, event in enumerate(items):
+            log.record(event)
+            if index % flush_every == 0:
+                await log.flush()
+        await log.flush()
+        again = await _reopen(backend)
+        reopened = AuditLog(SqliteAuditStore(again))
+        reports = await reopened.verify_all()
+        assert all(r.ok for r in reports), [r.line() for r in reports]
+        assert sum(r.checked for r in reports) == len(items)
+        stored = []
+        for chain in await SqliteAuditStore(again).chains():
+            stored += [e.event for e in await reopened.entries(chain)]
+        assert sorted(stored, key=repr) == sorted(items, key=repr)
+        await again.close()
+
+    asyncio.run(scenario())
