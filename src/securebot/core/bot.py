@@ -102,13 +102,22 @@ class Bot(commands.AutoShardedBot):
         self.scheduler = Scheduler(MemoryJobStore(), clock=self.clock)
         #: Per-guild prefixes that differ from the configured one.
         self.guild_prefixes: dict[int, str] = {}
+        self._prefix_lists: dict[tuple[int, str], list[str]] = {}
         self.auditor.install_http(self.http)
 
     async def _prefixes(self, bot: commands.Bot, message: discord.Message) -> list[str]:
         prefix = self.config.bot.prefix
         if message.guild is not None:
             prefix = self.guild_prefixes.get(message.guild.id, prefix)
-        return commands.when_mentioned_or(prefix)(bot, message)
+        user = self.user
+        key = (user.id if user is not None else 0, prefix)
+        found = self._prefix_lists.get(key)
+        if found is None:  # the mention forms, then the prefix (as when_mentioned_or builds)
+            found = commands.when_mentioned_or(prefix)(bot, message)
+            if len(self._prefix_lists) > 1000:
+                self._prefix_lists.clear()
+            self._prefix_lists[key] = found
+        return list(found)
 
     async def _audit_observed(self, entry: AuditEntry) -> None:
         await self.plugin_manager.notify("securebot_on_audit_event", entry=entry)

@@ -302,7 +302,6 @@ class PermissionGate:
                 guild.id,
                 module,
                 id(command),
-                requirement,
                 ctx.channel.id,
                 author.id,
                 tuple(author._roles),

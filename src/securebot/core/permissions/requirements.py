@@ -23,6 +23,9 @@ from securebot.core.plugin import command_info
 #: Key of the :class:`Requirement` in ``Command.extras``.
 REQUIREMENT_KEY = "securebot.requires"
 _ATTRIBUTE = "__securebot_requirement__"
+#: Where :func:`requirement_of` keeps its result (commands are declared once).
+_RESOLVED_KEY = "securebot.requires.resolved"
+_NONE = Requirement()
 
 _T = TypeVar("_T")
 
@@ -45,6 +48,7 @@ def requires(
     def decorator(target: _T) -> _T:
         if isinstance(target, commands.Command):
             target.extras[REQUIREMENT_KEY] = requirement
+            target.extras.pop(_RESOLVED_KEY, None)
         else:
             setattr(target, _ATTRIBUTE, requirement)
         return target
@@ -55,7 +59,16 @@ def requires(
 def requirement_of(command: commands.Command[Any, ..., Any] | None) -> Requirement:
     """The requirement of ``command`` (``always_available`` from its ``CommandInfo``)."""
     if command is None:
-        return Requirement()
+        return _NONE
+    resolved = command.extras.get(_RESOLVED_KEY)
+    if isinstance(resolved, Requirement):
+        return resolved
+    resolved = _resolve(command)
+    command.extras[_RESOLVED_KEY] = resolved
+    return resolved
+
+
+def _resolve(command: commands.Command[Any, ..., Any]) -> Requirement:
     found = command.extras.get(REQUIREMENT_KEY)
     if not isinstance(found, Requirement):
         found = getattr(command.callback, _ATTRIBUTE, None)
