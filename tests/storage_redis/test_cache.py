@@ -287,6 +287,7 @@ def test_settings_validate_and_never_show_the_password() -> None:
     settings = RedisSettings(sentinels=["127.0.0.1:26379", ("::1", 26380)], password="hunter2")
     assert settings.sentinels == (("127.0.0.1", 26379), ("::1", 26380))
     assert "hunter2" not in repr(settings)
+    assert "s3nt" not in repr(RedisSettings(sentinels=["h:1"], sentinel_password="s3nt"))
     with_url = RedisSettings(url="rediss://bot:hunter2@redis.internal:6380/0")
     assert "hunter2" not in repr(with_url)
     assert "redis.internal:6380" in repr(with_url)

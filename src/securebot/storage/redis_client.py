@@ -63,6 +63,8 @@ class RedisSettings:
     service_name: str = "securebot"
     username: str | None = None
     password: str | None = attrs.field(default=None, repr=False)
+    #: Password of the sentinels (``requirepass`` in sentinel.conf); defaults to ``password``.
+    sentinel_password: str | None = attrs.field(default=None, repr=False)
     db: int = 0
     ssl: bool = False
     ssl_ca_certs: str | None = None
@@ -167,8 +169,9 @@ def connect(settings: RedisSettings) -> Any:
         "socket_timeout": settings.socket_timeout,
         "socket_connect_timeout": settings.connect_timeout,
     }
-    if settings.password is not None:
-        sentinel_kwargs["password"] = settings.password
+    sentinel_password = settings.sentinel_password or settings.password
+    if sentinel_password is not None:
+        sentinel_kwargs["password"] = sentinel_password
     if settings.username is not None:
         sentinel_kwargs["username"] = settings.username
     if settings.sentinel_ssl:
