@@ -270,7 +270,7 @@ def run() -> list[Result]:
         anchor,
         target=1.1,
         number=1,
-        batches=5,
+        batches=7,
         detail=f"plaintext={plaintext / 1e6:.2f}MB preset={preset}",
     )
     mb_s = plaintext / 1e6 / (main.subject_us / 1e6)

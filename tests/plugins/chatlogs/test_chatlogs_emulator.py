@@ -20,7 +20,9 @@ from securebot.core.audit import AuditLog, MemoryAuditStore
 from securebot.crypto import FieldCipher, Keyring, Secret, install_redaction
 from securebot.exports import (
     DownloadTokenSigner,
+    ExportFormat,
     ExportService,
+    FormatRegistry,
     LocalExportStore,
     MemoryExportMetadataStore,
 )
@@ -254,6 +256,24 @@ async def test_refusals_missing_permissions_and_closed_dms(
     assert "http" not in status.content
     assert exports.service.metadata.documents == {}
     assert list((exports.root / "store").rglob("*.7z")) == []
+    # A renderer failing mid-export: the status says so, nothing is kept or sent.
+    g.moderator.accepts_dms = True
+    healthy = exports.service.formats
+
+    def broken(messages, info):
+        raise RuntimeError("renderer bug")
+
+    exports.service.formats = FormatRegistry(
+        [
+            ExportFormat("csv", "csv", "text/csv", broken),
+            *[f for f in healthy.values() if f.name != "csv"],
+        ]
+    )
+    status = await emulator.ask(g.moderator, g.general, "!savechat 3", timeout=30)
+    await emulator.wait_for(lambda: "export failed" in status.content, timeout=30)
+    exports.service.formats = healthy
+    assert emulator.dms(g.moderator) == []
+    assert exports.service.metadata.documents == {}
     # The bot may not read the channel's history: a clear refusal, nothing exported.
     g.moderator.accepts_dms = True
     emulator.set_overwrite(g.general, g.bot_role, deny=permissions.READ_MESSAGE_HISTORY)

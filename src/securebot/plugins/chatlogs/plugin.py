@@ -258,9 +258,22 @@ class ChatLogs(securebot.Plugin):
         )
         progress = self._progress(status, n)
         # The command message itself is not part of the export.
-        result = await service.export_channel(
-            channel, info, owner_id=ctx.author.id, limit=n, progress=progress, before=ctx.message
-        )
+        try:
+            result = await service.export_channel(
+                channel,
+                info,
+                owner_id=ctx.author.id,
+                limit=n,
+                progress=progress,
+                before=ctx.message,
+            )
+        except discord.Forbidden:
+            await status.edit(content="I can't read this channel's history, so nothing was saved.")
+            return
+        except ExportError as exc:
+            logger.error("chatlogs: export failed: %s", exc)
+            await status.edit(content="The export failed and nothing was kept; it has been logged.")
+            return
         expires = int(result.record.expires_at)
         try:
             link_dm = await ctx.author.send(
