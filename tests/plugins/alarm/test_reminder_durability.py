@@ -1,12 +1,9 @@
 """Done-means 4: a reminder scheduled for 2 minutes fires once after the bot is stopped and
-restarted (settable clock, jobs kept in the store across the restart), and once only when two
-bots share the job through Redis (a real redis-server on a free port).
-
-The job store here is the in-memory :class:`MemoryJobStore` object handed from the first bot to
-the second (standing in for the storage layer's SQLite JobStore, not available when this was
-written): the durability of the store itself belongs to the storage contract tests; what these
-tests prove is that the scheduler and the ``alarm`` plugin lose nothing and double nothing when
-bots stop, restart and run side by side.
+restarted (settable clock; jobs in the storage layer's SQLite job store, reopened from the file),
+and once only when two bots share it: each bot opens the SQLite file through its own connection
+(as two processes would) and takes the run-once lock in a real redis-server on a free port. A
+third variant gives each bot its own in-memory copy of the job, so only Redis stands between
+them.
 """
 
 from __future__ import annotations
@@ -27,6 +24,7 @@ import securebot
 from securebot.core.audit import EventKind
 from securebot.core.scheduler import ManualClock, MemoryJobStore, RedisJobLock, Scheduler
 from securebot.plugins.alarm import Alarm
+from securebot.storage.sqlite import SqliteBackend, SqliteJobStore
 from securebot.testing.redis import start_redis_server
 
 T0 = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
@@ -38,7 +36,7 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
-def clocked(clock: ManualClock, store: MemoryJobStore, **scheduler_options):  # type: ignore[no-untyped-def]
+def clocked(clock: ManualClock, store: object, **scheduler_options):  # type: ignore[no-untyped-def]
     def setup(bot: securebot.Bot) -> None:
         bot.clock = clock
         bot.scheduler = Scheduler(store, clock=clock, **scheduler_options)
@@ -52,18 +50,28 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         yield server.url
 
 
+async def _sqlite(path: Path) -> tuple[SqliteBackend, SqliteJobStore]:
+    backend = SqliteBackend(path)
+    await backend.open()
+    return backend, SqliteJobStore(backend)
+
+
 async def test_a_reminder_fires_once_after_a_stop_and_restart(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    clock, store = ManualClock(T0), MemoryJobStore()
+    clock = ManualClock(T0)
+    path = tmp_path / "securebot.sqlite3"
+    backend, store = await _sqlite(path)
     async with stub_bot([Alarm()], setup=clocked(clock, store)) as (_first, d1):
         (reply,) = await d1.say("!remind here 2m stand up")
         assert reply.startswith("I will remind you in #general")
         await clock.advance(dt.timedelta(minutes=1))
         await settle()
         assert REMINDER not in d1.http.sent
-    # stopped: the due time passes while no bot runs
+    await backend.close()
+    # stopped: the due time passes while no bot runs; the next bot reopens the file
     await clock.advance(dt.timedelta(minutes=10))
+    backend, store = await _sqlite(path)
     with caplog.at_level(logging.INFO, logger="securebot.scheduler"):
         async with stub_bot([Alarm()], setup=clocked(clock, store)) as (second, d2):
             await settle()
@@ -82,17 +90,23 @@ async def test_a_reminder_fires_once_after_a_stop_and_restart(
     assert job.detail["late_seconds"] == 9 * 60
     assert f"originally due at {(T0 + dt.timedelta(minutes=2)).isoformat()}" in caplog.text
     assert await store.jobs() == []
+    await backend.close()
 
 
-@pytest.mark.parametrize("shared_store", [True, False], ids=["shared-store", "store-copies"])
+@pytest.mark.parametrize("shared_store", [True, False], ids=["shared-sqlite", "memory-copies"])
 async def test_two_bots_sharing_redis_fire_the_reminder_once(
-    redis_url: str, shared_store: bool
+    redis_url: str, shared_store: bool, tmp_path: Path
 ) -> None:
-    """Both bots wake at the due time. With one shared store the claim and the Redis lock both
-    guard the run; with separate copies of the job only the Redis lock stands between them."""
+    """Both bots wake at the due time. With the shared SQLite file the claim and the Redis lock
+    both guard the run; with separate in-memory copies only the Redis lock does."""
     clock = ManualClock(T0)
-    first_store = MemoryJobStore()
-    second_store = first_store if shared_store else MemoryJobStore()
+    backends: list[SqliteBackend] = []
+    if shared_store:
+        first_backend, first_store = await _sqlite(tmp_path / "shared.sqlite3")
+        second_backend, second_store = await _sqlite(tmp_path / "shared.sqlite3")
+        backends = [first_backend, second_backend]
+    else:
+        first_store, second_store = MemoryJobStore(), MemoryJobStore()
     clients = [aioredis.from_url(redis_url), aioredis.from_url(redis_url)]
     try:
         one = clocked(clock, first_store, lock=RedisJobLock(clients[0]), owner="bot-one")
@@ -107,11 +121,20 @@ async def test_two_bots_sharing_redis_fire_the_reminder_once(
                     await second_store.add(job)
             await settle()
             await clock.advance(dt.timedelta(minutes=2))
-            await settle()
-            await clock.advance(dt.timedelta(minutes=1))
-            await settle()
-            fired = [s for s in d1.http.sent + d2.http.sent if s == REMINDER]
-            assert fired == [REMINDER]
+
+            def fired() -> list[tuple[int, str]]:
+                return [s for s in d1.http.sent + d2.http.sent if s == REMINDER]
+
+            # Redis round trips take real time: wait (up to 10 s) for the run, then give the
+            # other bot time to (wrongly) run it too, with the clock moving on meanwhile.
+            for _ in range(1000):
+                if fired():
+                    break
+                await asyncio.sleep(0.01)
+            for _ in range(5):
+                await clock.advance(dt.timedelta(seconds=30))
+                await asyncio.sleep(0.05)
+            assert fired() == [REMINDER]
             (key,) = await clients[0].keys("securebot:job-lock:*")
             winner = (await clients[0].get(key)).decode()
             assert winner in ("bot-one", "bot-two")
@@ -120,3 +143,5 @@ async def test_two_bots_sharing_redis_fire_the_reminder_once(
     finally:
         for client in clients:
             await client.aclose()
+        for backend in backends:
+            await backend.close()
