@@ -188,11 +188,16 @@ def record(
                 raise StorageError(f"{collection}: key field {part!r} cannot be sensitive")
         if scope and names[scope].options.sensitive:
             raise StorageError(f"{collection}: scope field {scope!r} cannot be sensitive")
-        for other, spec in _SPECS.items():
-            if spec.collection == collection and other.__qualname__ != cls.__qualname__:
+        name = f"{cls.__module__}.{cls.__qualname__}"
+        for other, spec in list(_SPECS.items()):
+            if spec.collection != collection:
+                continue
+            if f"{other.__module__}.{other.__qualname__}" == name:
+                del _SPECS[other]  # the same class defined again (a module reloaded)
+            else:
                 raise StorageError(
                     f"collection {collection!r} is declared twice "
-                    f"({other.__qualname__} and {cls.__qualname__})"
+                    f"({other.__module__}.{other.__qualname__} and {name})"
                 )
         _SPECS[cls] = RecordSpec(
             cls=cls,
