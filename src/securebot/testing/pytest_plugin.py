@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -39,31 +39,60 @@ from securebot.testing.emulator.conformance import Conformance
 from securebot.testing.emulator.model import BotAccount
 
 _TOTAL = pytest.StashKey[Conformance]()
+#: Checkers of the emulators created during the current test.
+_CREATED: list[Conformance] = []
+
+
+def _new_checker() -> Conformance | None:
+    try:
+        import jsonschema  # noqa: F401 - the checker needs it (securebot[test])
+    except ImportError:
+        return None
+    checker = Conformance()
+    _CREATED.append(checker)
+    return checker
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Prepare the run-wide conformance tally."""
+    """Check every emulator's responses during the run, and keep a run-wide tally."""
     config.stash[_TOTAL] = Conformance()
+    Emulator.default_conformance = _new_checker
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop checking emulators created after the run."""
+    Emulator.default_conformance = None
+
+
+@pytest.fixture(autouse=True)
+def _securebot_emulator_conformance(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test whose emulators (the fixture's or its own) sent a non-conforming body."""
+    start = len(_CREATED)
+    yield
+    created = _CREATED[start:]
+    del _CREATED[start:]
+    violations = []
+    for checker in created:
+        request.config.stash[_TOTAL].merge(checker)
+        violations.extend(checker.violations)
+    if violations:
+        shown = "\n".join(
+            f"  {v.route} {v.status} at /{v.path}: {v.message}" for v in violations[:5]
+        )
+        pytest.fail(f"{len(violations)} emulator response(s) do not match openapi.json:\n{shown}")
 
 
 @pytest.fixture
-async def emulator(request: pytest.FixtureRequest) -> AsyncIterator[Emulator]:
+async def emulator() -> AsyncIterator[Emulator]:
     """A fresh, started emulator; fails the test on emulator bugs or non-conforming bodies."""
-    checker = Conformance()
-    emu = Emulator(conformance=checker, rate_limits=RateLimits())
+    emu = Emulator(rate_limits=RateLimits())
     await emu.start()
     try:
         yield emu
     finally:
         await emu.stop()
-        request.config.stash[_TOTAL].merge(checker)
     if emu.internal_errors:
         pytest.fail(f"the emulator failed internally: {emu.internal_errors[0]!r}")
-    if checker.violations:
-        shown = "\n".join(
-            f"  {v.route} {v.status} at /{v.path}: {v.message}" for v in checker.violations[:5]
-        )
-        pytest.fail(f"{len(checker.violations)} response(s) do not match openapi.json:\n{shown}")
 
 
 @pytest.fixture

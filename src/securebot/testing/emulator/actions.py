@@ -10,9 +10,17 @@ from typing import Any
 
 from securebot.testing.emulator import payloads
 from securebot.testing.emulator import permissions as bits
-from securebot.testing.emulator.gateway import MESSAGE_CONTENT, Gateway, Session
+from securebot.testing.emulator.clock import snowflake_time
+from securebot.testing.emulator.gateway import (
+    GUILD_MEMBERS,
+    MESSAGE_CONTENT,
+    Gateway,
+    Session,
+    shard_of,
+)
 from securebot.testing.emulator.model import (
     AuditEntry,
+    Ban,
     Channel,
     Guild,
     Member,
@@ -256,8 +264,6 @@ class Actions:
         member = self.world.add_member(guild, user_id, role_ids)
         if user_id in self.world.bots:
             for session in self.gateway.sessions_of(user_id):
-                from securebot.testing.emulator.gateway import GUILD_MEMBERS, shard_of
-
                 if shard_of(guild.id, session.shard_count) == session.shard_id:
                     session.push(
                         "GUILD_CREATE",
@@ -295,8 +301,6 @@ class Actions:
 
     def ban(self, guild: Guild, user_id: int, reason: str | None, delete_seconds: int) -> None:
         """Ban a user: remove membership, delete their recent messages, dispatch events."""
-        from securebot.testing.emulator.model import Ban
-
         guild.bans[user_id] = Ban(user_id=user_id, reason=reason)
         was_member = user_id in guild.members
         if was_member:
@@ -308,8 +312,6 @@ class Actions:
         )
         if delete_seconds > 0:
             cutoff = self.world.clock.time() - delete_seconds
-            from securebot.testing.emulator.clock import snowflake_time
-
             for channel in guild.channels.values():
                 doomed = [
                     m

@@ -31,6 +31,7 @@ INITIAL_RESPONSE_WINDOW = 3.0
 
 @route("GET", "/users/@me")
 async def me(ctx: Ctx) -> Result:
+    """Serve ``GET /users/@me``."""
     data = payloads.user(ctx.caller.user)
     data.update(mfa_enabled=False, locale="en-US", verified=True, email=None, premium_type=0)
     return 200, data
@@ -38,6 +39,7 @@ async def me(ctx: Ctx) -> Result:
 
 @route("GET", "/users/{user_id}")
 async def get_user(ctx: Ctx) -> Result:
+    """Serve ``GET /users/{user_id}``."""
     return 200, payloads.user(ctx.world.user(ctx.id("user_id", code=err.UNKNOWN_USER, what="User")))
 
 
@@ -82,21 +84,25 @@ def _application(ctx: Ctx) -> dict[str, Any]:
 
 @route("GET", "/oauth2/applications/@me")
 async def oauth_application(ctx: Ctx) -> Result:
+    """Serve ``GET /oauth2/applications/@me``."""
     return 200, _application(ctx)
 
 
 @route("GET", "/applications/@me")
 async def application(ctx: Ctx) -> Result:
+    """Serve ``GET /applications/@me``."""
     return 200, _application(ctx)
 
 
 @route("GET", "/gateway", auth=False)
 async def gateway(ctx: Ctx) -> Result:
+    """Serve ``GET /gateway``."""
     return 200, {"url": ctx.emu.gateway_url}
 
 
 @route("GET", "/gateway/bot")
 async def gateway_bot(ctx: Ctx) -> Result:
+    """Serve ``GET /gateway/bot``."""
     guilds = sum(1 for g in ctx.world.guilds.values() if ctx.caller.user.id in g.members)
     shards = ctx.emu.recommended_shards or max(1, math.ceil(guilds / 1000))
     return 200, {
@@ -113,6 +119,7 @@ async def gateway_bot(ctx: Ctx) -> Result:
 
 @route("GET", "/users/@me/guilds")
 async def my_guilds(ctx: Ctx) -> Result:
+    """Serve ``GET /users/@me/guilds``."""
     found = [g for g in ctx.world.guilds.values() if ctx.caller.user.id in g.members]
     limit = ctx.query_int("limit", default=200, minimum=1, maximum=200)
     result: list[dict[str, Any]] = []
@@ -134,6 +141,7 @@ async def my_guilds(ctx: Ctx) -> Result:
 
 @route("DELETE", "/users/@me/guilds/{guild_id}")
 async def leave_guild(ctx: Ctx) -> Result:
+    """Serve ``DELETE /users/@me/guilds/{guild_id}``."""
     guild = ctx.world.guild(ctx.id("guild_id", code=err.UNKNOWN_GUILD, what="Guild"))
     if ctx.caller.user.id not in guild.members:
         raise err.not_found(err.UNKNOWN_GUILD, "Guild")
@@ -143,6 +151,7 @@ async def leave_guild(ctx: Ctx) -> Result:
 
 @route("POST", "/users/@me/channels")
 async def open_dm(ctx: Ctx) -> Result:
+    """Serve ``POST /users/@me/channels``."""
     form = ctx.form()
     recipient = form.snowflake("recipient_id", required=True)
     form.check()
@@ -384,6 +393,7 @@ def _interaction_message(
 
 @route("POST", "/interactions/{interaction_id}/{interaction_token}/callback", auth=False)
 async def interaction_callback(ctx: Ctx) -> Result:
+    """Serve ``POST /interactions/{interaction_id}/{interaction_token}/callback``."""
     interaction = _interaction(ctx, id_param="interaction_id", token_param="interaction_token")  # noqa: S106 - a test fixture token, not a secret
     form = ctx.form()
     kind = form.integer("type", required=True, minimum=1, maximum=12)
@@ -488,6 +498,7 @@ def _webhook_by_token(ctx: Ctx) -> Webhook | None:
 
 @route("POST", "/webhooks/{webhook_id}/{webhook_token}", auth=False)
 async def execute_webhook(ctx: Ctx) -> Result:
+    """Serve ``POST /webhooks/{webhook_id}/{webhook_token}``."""
     webhook = _webhook_by_token(ctx)
     wait = ctx.request.query.get("wait") in ("1", "true", "True")
     if webhook is None:
@@ -572,36 +583,43 @@ async def _delete_followup(ctx: Ctx, param: str | None) -> Result:
 
 @route("GET", "/webhooks/{webhook_id}/{webhook_token}/messages/@original", auth=False)
 async def get_original(ctx: Ctx) -> Result:
+    """Serve ``GET /webhooks/{webhook_id}/{webhook_token}/messages/@original``."""
     return await _get_followup(ctx, None)
 
 
 @route("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/@original", auth=False)
 async def edit_original(ctx: Ctx) -> Result:
+    """Serve ``PATCH /webhooks/{webhook_id}/{webhook_token}/messages/@original``."""
     return await _edit_followup(ctx, None)
 
 
 @route("DELETE", "/webhooks/{webhook_id}/{webhook_token}/messages/@original", auth=False)
 async def delete_original(ctx: Ctx) -> Result:
+    """Serve ``DELETE /webhooks/{webhook_id}/{webhook_token}/messages/@original``."""
     return await _delete_followup(ctx, None)
 
 
 @route("GET", "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}", auth=False)
 async def get_followup(ctx: Ctx) -> Result:
+    """Serve ``GET /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}``."""
     return await _get_followup(ctx, "message_id")
 
 
 @route("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}", auth=False)
 async def edit_followup(ctx: Ctx) -> Result:
+    """Serve ``PATCH /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}``."""
     return await _edit_followup(ctx, "message_id")
 
 
 @route("DELETE", "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}", auth=False)
 async def delete_followup(ctx: Ctx) -> Result:
+    """Serve ``DELETE /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}``."""
     return await _delete_followup(ctx, "message_id")
 
 
 @route("GET", "/webhooks/{webhook_id}")
 async def get_webhook(ctx: Ctx) -> Result:
+    """Serve ``GET /webhooks/{webhook_id}``."""
     webhook = ctx.world.webhooks.get(ctx.id("webhook_id", code=err.UNKNOWN_WEBHOOK, what="Webhook"))
     if webhook is None or webhook.type != 1:
         raise err.not_found(err.UNKNOWN_WEBHOOK, "Webhook")
@@ -610,6 +628,7 @@ async def get_webhook(ctx: Ctx) -> Result:
 
 @route("GET", "/webhooks/{webhook_id}/{webhook_token}", auth=False)
 async def get_webhook_with_token(ctx: Ctx) -> Result:
+    """Serve ``GET /webhooks/{webhook_id}/{webhook_token}``."""
     webhook = _webhook_by_token(ctx)
     if webhook is None:
         raise err.not_found(err.UNKNOWN_WEBHOOK, "Webhook")
@@ -618,6 +637,7 @@ async def get_webhook_with_token(ctx: Ctx) -> Result:
 
 @route("DELETE", "/webhooks/{webhook_id}")
 async def delete_webhook(ctx: Ctx) -> Result:
+    """Serve ``DELETE /webhooks/{webhook_id}``."""
     webhook = ctx.world.webhooks.get(ctx.id("webhook_id", code=err.UNKNOWN_WEBHOOK, what="Webhook"))
     if webhook is None or webhook.type != 1 or webhook.channel_id is None:
         raise err.not_found(err.UNKNOWN_WEBHOOK, "Webhook")

@@ -40,12 +40,14 @@ def _check_dm_allowed(ctx: Ctx, channel: Channel) -> None:
 
 @route("GET", "/channels/{channel_id}")
 async def get_channel(ctx: Ctx) -> Result:
+    """Serve ``GET /channels/{channel_id}``."""
     channel, _, _ = channel_for(ctx)
     return 200, payloads.channel(ctx.world, channel)
 
 
 @route("PATCH", "/channels/{channel_id}")
 async def modify_channel(ctx: Ctx) -> Result:
+    """Serve ``PATCH /channels/{channel_id}``."""
     channel, guild, perms = channel_for(ctx)
     if guild is None:
         raise err.ApiError(403, 50003, "Cannot execute action on a DM channel")
@@ -109,6 +111,7 @@ def _read_overwrites(form: Form, guild: Guild) -> dict[int, Overwrite] | None:
 
 @route("DELETE", "/channels/{channel_id}")
 async def delete_channel(ctx: Ctx) -> Result:
+    """Serve ``DELETE /channels/{channel_id}``."""
     channel, guild, perms = channel_for(ctx)
     data = payloads.channel(ctx.world, channel)
     if guild is None:
@@ -121,6 +124,7 @@ async def delete_channel(ctx: Ctx) -> Result:
 
 @route("PUT", "/channels/{channel_id}/permissions/{overwrite_id}")
 async def edit_overwrite(ctx: Ctx) -> Result:
+    """Serve ``PUT /channels/{channel_id}/permissions/{overwrite_id}``."""
     channel, guild, perms = channel_for(ctx)
     if guild is None:
         raise err.ApiError(403, 50003, "Cannot execute action on a DM channel")
@@ -142,6 +146,7 @@ async def edit_overwrite(ctx: Ctx) -> Result:
 
 @route("DELETE", "/channels/{channel_id}/permissions/{overwrite_id}")
 async def delete_overwrite(ctx: Ctx) -> Result:
+    """Serve ``DELETE /channels/{channel_id}/permissions/{overwrite_id}``."""
     channel, guild, perms = channel_for(ctx)
     if guild is None:
         raise err.ApiError(403, 50003, "Cannot execute action on a DM channel")
@@ -155,6 +160,7 @@ async def delete_overwrite(ctx: Ctx) -> Result:
 
 @route("POST", "/channels/{channel_id}/typing")
 async def typing(ctx: Ctx) -> Result:
+    """Serve ``POST /channels/{channel_id}/typing``."""
     channel, _, perms = channel_for(ctx)
     require(perms, _send_permission(channel))
     return 204, None
@@ -182,6 +188,7 @@ def _rest_json(ctx: Ctx, message: Message) -> dict[str, Any]:
 
 @route("GET", "/channels/{channel_id}/messages")
 async def list_messages(ctx: Ctx) -> Result:
+    """Serve ``GET /channels/{channel_id}/messages``."""
     channel, _, perms = channel_for(ctx)
     require(perms, bits.READ_MESSAGE_HISTORY)
     limit = ctx.query_int("limit", default=50, minimum=1, maximum=100)
@@ -206,6 +213,7 @@ async def list_messages(ctx: Ctx) -> Result:
 
 @route("GET", "/channels/{channel_id}/messages/{message_id}")
 async def get_message(ctx: Ctx) -> Result:
+    """Serve ``GET /channels/{channel_id}/messages/{message_id}``."""
     channel, _, perms = channel_for(ctx)
     require(perms, bits.READ_MESSAGE_HISTORY)
     message = ctx.world.message(
@@ -216,6 +224,7 @@ async def get_message(ctx: Ctx) -> Result:
 
 @route("POST", "/channels/{channel_id}/messages")
 async def create_message(ctx: Ctx) -> Result:
+    """Serve ``POST /channels/{channel_id}/messages``."""
     channel, guild, perms = channel_for(ctx)
     if not channel.is_text() and channel.type != ChannelType.VOICE:
         raise err.ApiError(400, 50008, "Cannot send messages in a non-text channel")
@@ -253,6 +262,7 @@ async def create_message(ctx: Ctx) -> Result:
 
 @route("PATCH", "/channels/{channel_id}/messages/{message_id}")
 async def edit_message(ctx: Ctx) -> Result:
+    """Serve ``PATCH /channels/{channel_id}/messages/{message_id}``."""
     channel, _, perms = channel_for(ctx)
     message = ctx.world.message(
         channel, ctx.id("message_id", code=err.UNKNOWN_MESSAGE, what="Message")
@@ -281,6 +291,7 @@ async def edit_message(ctx: Ctx) -> Result:
 
 @route("DELETE", "/channels/{channel_id}/messages/{message_id}")
 async def delete_message(ctx: Ctx) -> Result:
+    """Serve ``DELETE /channels/{channel_id}/messages/{message_id}``."""
     channel, guild, perms = channel_for(ctx)
     message = ctx.world.message(
         channel, ctx.id("message_id", code=err.UNKNOWN_MESSAGE, what="Message")
@@ -303,6 +314,7 @@ async def delete_message(ctx: Ctx) -> Result:
 
 @route("POST", "/channels/{channel_id}/messages/bulk-delete")
 async def bulk_delete(ctx: Ctx) -> Result:
+    """Serve ``POST /channels/{channel_id}/messages/bulk-delete``."""
     channel, guild, perms = channel_for(ctx)
     if guild is None:
         raise err.ApiError(403, 50003, "Cannot execute action on a DM channel")
@@ -366,6 +378,7 @@ def _reaction_target(ctx: Ctx) -> tuple[Channel, Guild | None, int, Message]:
 
 @route("PUT", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me")
 async def add_reaction(ctx: Ctx) -> Result:
+    """Serve ``PUT /channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me``."""
     channel, _, perms, message = _reaction_target(ctx)
     name, emoji_id = _emoji(ctx)
     existing = any(r.emoji_name == name and r.emoji_id == emoji_id for r in message.reactions)
@@ -379,6 +392,7 @@ async def add_reaction(ctx: Ctx) -> Result:
 
 @route("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me")
 async def remove_own_reaction(ctx: Ctx) -> Result:
+    """Serve ``DELETE /channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me``."""
     channel, _, _, message = _reaction_target(ctx)
     name, emoji_id = _emoji(ctx)
     ctx.emu.actions.unreact(channel, message, ctx.caller.user.id, name, emoji_id)
@@ -387,6 +401,7 @@ async def remove_own_reaction(ctx: Ctx) -> Result:
 
 @route("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/{user_id}")
 async def remove_user_reaction(ctx: Ctx) -> Result:
+    """Serve ``DELETE /channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/{user_id}``."""
     channel, _, perms, message = _reaction_target(ctx)
     name, emoji_id = _emoji(ctx)
     user_id = ctx.id("user_id", code=err.UNKNOWN_USER, what="User")
@@ -398,6 +413,7 @@ async def remove_user_reaction(ctx: Ctx) -> Result:
 
 @route("GET", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}")
 async def reaction_users(ctx: Ctx) -> Result:
+    """Serve ``GET /channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}``."""
     _, _, _, message = _reaction_target(ctx)
     name, emoji_id = _emoji(ctx)
     limit = ctx.query_int("limit", default=25, minimum=1, maximum=100)
@@ -411,6 +427,7 @@ async def reaction_users(ctx: Ctx) -> Result:
 
 @route("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions")
 async def clear_reactions(ctx: Ctx) -> Result:
+    """Serve ``DELETE /channels/{channel_id}/messages/{message_id}/reactions``."""
     channel, _, perms, message = _reaction_target(ctx)
     require(perms, bits.MANAGE_MESSAGES)
     ctx.emu.actions.clear_reactions(channel, message)
@@ -419,6 +436,7 @@ async def clear_reactions(ctx: Ctx) -> Result:
 
 @route("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}")
 async def clear_emoji(ctx: Ctx) -> Result:
+    """Serve ``DELETE /channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}``."""
     channel, _, perms, message = _reaction_target(ctx)
     require(perms, bits.MANAGE_MESSAGES)
     name, emoji_id = _emoji(ctx)
@@ -437,11 +455,13 @@ def _pins(ctx: Ctx) -> list[Message]:
 
 @route("GET", "/channels/{channel_id}/pins")
 async def list_pins_legacy(ctx: Ctx) -> Result:
+    """Serve ``GET /channels/{channel_id}/pins``."""
     return 200, [_rest_json(ctx, m) for m in _pins(ctx)]
 
 
 @route("GET", "/channels/{channel_id}/messages/pins")
 async def list_pins(ctx: Ctx) -> Result:
+    """Serve ``GET /channels/{channel_id}/messages/pins``."""
     limit = ctx.query_int("limit", default=50, minimum=1, maximum=50)
     items = [
         {
@@ -468,21 +488,25 @@ async def _pin(ctx: Ctx, pinned: bool) -> Result:
 
 @route("PUT", "/channels/{channel_id}/pins/{message_id}")
 async def pin_legacy(ctx: Ctx) -> Result:
+    """Serve ``PUT /channels/{channel_id}/pins/{message_id}``."""
     return await _pin(ctx, True)
 
 
 @route("DELETE", "/channels/{channel_id}/pins/{message_id}")
 async def unpin_legacy(ctx: Ctx) -> Result:
+    """Serve ``DELETE /channels/{channel_id}/pins/{message_id}``."""
     return await _pin(ctx, False)
 
 
 @route("PUT", "/channels/{channel_id}/messages/pins/{message_id}")
 async def pin(ctx: Ctx) -> Result:
+    """Serve ``PUT /channels/{channel_id}/messages/pins/{message_id}``."""
     return await _pin(ctx, True)
 
 
 @route("DELETE", "/channels/{channel_id}/messages/pins/{message_id}")
 async def unpin(ctx: Ctx) -> Result:
+    """Serve ``DELETE /channels/{channel_id}/messages/pins/{message_id}``."""
     return await _pin(ctx, False)
 
 
@@ -491,6 +515,7 @@ async def unpin(ctx: Ctx) -> Result:
 
 @route("POST", "/channels/{channel_id}/invites")
 async def create_invite(ctx: Ctx) -> Result:
+    """Serve ``POST /channels/{channel_id}/invites``."""
     channel, guild, perms = channel_for(ctx)
     if guild is None:
         raise err.ApiError(403, 50003, "Cannot execute action on a DM channel")
@@ -522,6 +547,7 @@ async def create_invite(ctx: Ctx) -> Result:
 
 @route("GET", "/channels/{channel_id}/invites")
 async def channel_invites(ctx: Ctx) -> Result:
+    """Serve ``GET /channels/{channel_id}/invites``."""
     channel, guild, perms = channel_for(ctx)
     require(perms, bits.MANAGE_CHANNELS)
     invites = [i for i in (guild.invites.values() if guild else []) if i.channel_id == channel.id]
@@ -533,6 +559,7 @@ async def channel_invites(ctx: Ctx) -> Result:
 
 @route("POST", "/channels/{channel_id}/webhooks")
 async def create_webhook(ctx: Ctx) -> Result:
+    """Serve ``POST /channels/{channel_id}/webhooks``."""
     channel, guild, perms = channel_for(ctx)
     if guild is None:
         raise err.ApiError(403, 50003, "Cannot execute action on a DM channel")
@@ -554,6 +581,7 @@ async def create_webhook(ctx: Ctx) -> Result:
 
 @route("GET", "/channels/{channel_id}/webhooks")
 async def channel_webhooks(ctx: Ctx) -> Result:
+    """Serve ``GET /channels/{channel_id}/webhooks``."""
     channel, _, perms = channel_for(ctx)
     require(perms, bits.MANAGE_WEBHOOKS)
     found = [w for w in ctx.world.webhooks.values() if w.channel_id == channel.id and w.type == 1]
@@ -565,11 +593,13 @@ async def channel_webhooks(ctx: Ctx) -> Result:
 
 @route("POST", "/channels/{channel_id}/threads")
 async def start_thread(ctx: Ctx) -> Result:
+    """Serve ``POST /channels/{channel_id}/threads``."""
     return await _thread(ctx, None)
 
 
 @route("POST", "/channels/{channel_id}/messages/{message_id}/threads")
 async def start_thread_from_message(ctx: Ctx) -> Result:
+    """Serve ``POST /channels/{channel_id}/messages/{message_id}/threads``."""
     channel, _, _ = channel_for(ctx)
     message = ctx.world.message(
         channel, ctx.id("message_id", code=err.UNKNOWN_MESSAGE, what="Message")

@@ -25,6 +25,7 @@ MAX_TIMEOUT = 28 * 24 * 3600
 
 @route("GET", "/guilds/{guild_id}")
 async def get_guild(ctx: Ctx) -> Result:
+    """Serve ``GET /guilds/{guild_id}``."""
     guild, _ = guild_for(ctx)
     data = payloads.guild_fields(guild)
     if ctx.request.query.get("with_counts") in ("true", "1"):
@@ -35,6 +36,7 @@ async def get_guild(ctx: Ctx) -> Result:
 
 @route("PATCH", "/guilds/{guild_id}")
 async def modify_guild(ctx: Ctx) -> Result:
+    """Serve ``PATCH /guilds/{guild_id}``."""
     guild, me = guild_for(ctx)
     require(guild_permissions(ctx, guild, me), bits.MANAGE_GUILD)
     form = ctx.form()
@@ -58,6 +60,7 @@ async def modify_guild(ctx: Ctx) -> Result:
 
 @route("GET", "/guilds/{guild_id}/members")
 async def list_members(ctx: Ctx) -> Result:
+    """Serve ``GET /guilds/{guild_id}/members``."""
     guild, _ = guild_for(ctx)
     limit = ctx.query_int("limit", default=1, minimum=1, maximum=1000)
     after = ctx.query_snowflake("after") or 0
@@ -69,6 +72,7 @@ async def list_members(ctx: Ctx) -> Result:
 
 @route("GET", "/guilds/{guild_id}/members/search")
 async def search_members(ctx: Ctx) -> Result:
+    """Serve ``GET /guilds/{guild_id}/members/search``."""
     guild, _ = guild_for(ctx)
     query = ctx.request.query.get("query")
     if query is None:
@@ -88,6 +92,7 @@ async def search_members(ctx: Ctx) -> Result:
 
 @route("GET", "/guilds/{guild_id}/members/{user_id}")
 async def get_member(ctx: Ctx) -> Result:
+    """Serve ``GET /guilds/{guild_id}/members/{user_id}``."""
     guild, _ = guild_for(ctx)
     member = ctx.world.member(guild, ctx.id("user_id", code=err.UNKNOWN_MEMBER, what="Member"))
     return 200, payloads.member(ctx.world, member)
@@ -95,6 +100,7 @@ async def get_member(ctx: Ctx) -> Result:
 
 @route("PATCH", "/guilds/{guild_id}/members/{user_id}")
 async def modify_member(ctx: Ctx) -> Result:
+    """Serve ``PATCH /guilds/{guild_id}/members/{user_id}``."""
     guild, me = guild_for(ctx)
     target = ctx.world.member(guild, ctx.id("user_id", code=err.UNKNOWN_MEMBER, what="Member"))
     perms = guild_permissions(ctx, guild, me)
@@ -210,6 +216,7 @@ async def modify_member(ctx: Ctx) -> Result:
 
 @route("PATCH", "/guilds/{guild_id}/members/@me")
 async def modify_me(ctx: Ctx) -> Result:
+    """Serve ``PATCH /guilds/{guild_id}/members/@me``."""
     guild, me = guild_for(ctx)
     require(guild_permissions(ctx, guild, me), bits.CHANGE_NICKNAME)
     form = ctx.form()
@@ -247,16 +254,19 @@ async def _member_role(ctx: Ctx, add: bool) -> Result:
 
 @route("PUT", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}")
 async def add_member_role(ctx: Ctx) -> Result:
+    """Serve ``PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}``."""
     return await _member_role(ctx, True)
 
 
 @route("DELETE", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}")
 async def remove_member_role(ctx: Ctx) -> Result:
+    """Serve ``DELETE /guilds/{guild_id}/members/{user_id}/roles/{role_id}``."""
     return await _member_role(ctx, False)
 
 
 @route("DELETE", "/guilds/{guild_id}/members/{user_id}")
 async def kick(ctx: Ctx) -> Result:
+    """Serve ``DELETE /guilds/{guild_id}/members/{user_id}``."""
     guild, me = guild_for(ctx)
     require(guild_permissions(ctx, guild, me), bits.KICK_MEMBERS)
     target = ctx.world.member(guild, ctx.id("user_id", code=err.UNKNOWN_MEMBER, what="Member"))
@@ -271,6 +281,7 @@ async def kick(ctx: Ctx) -> Result:
 
 @route("GET", "/guilds/{guild_id}/bans")
 async def list_bans(ctx: Ctx) -> Result:
+    """Serve ``GET /guilds/{guild_id}/bans``."""
     guild, me = guild_for(ctx)
     require(guild_permissions(ctx, guild, me), bits.BAN_MEMBERS)
     limit = ctx.query_int("limit", default=1000, minimum=1, maximum=1000)
@@ -286,6 +297,7 @@ async def list_bans(ctx: Ctx) -> Result:
 
 @route("GET", "/guilds/{guild_id}/bans/{user_id}")
 async def get_ban(ctx: Ctx) -> Result:
+    """Serve ``GET /guilds/{guild_id}/bans/{user_id}``."""
     guild, me = guild_for(ctx)
     require(guild_permissions(ctx, guild, me), bits.BAN_MEMBERS)
     ban = guild.bans.get(ctx.id("user_id", code=err.UNKNOWN_BAN, what="Ban"))
@@ -296,6 +308,7 @@ async def get_ban(ctx: Ctx) -> Result:
 
 @route("PUT", "/guilds/{guild_id}/bans/{user_id}")
 async def ban(ctx: Ctx) -> Result:
+    """Serve ``PUT /guilds/{guild_id}/bans/{user_id}``."""
     guild, me = guild_for(ctx)
     require(guild_permissions(ctx, guild, me), bits.BAN_MEMBERS)
     user = ctx.world.user(ctx.id("user_id", code=err.UNKNOWN_USER, what="User"))
@@ -321,6 +334,7 @@ async def ban(ctx: Ctx) -> Result:
 
 @route("DELETE", "/guilds/{guild_id}/bans/{user_id}")
 async def unban(ctx: Ctx) -> Result:
+    """Serve ``DELETE /guilds/{guild_id}/bans/{user_id}``."""
     guild, me = guild_for(ctx)
     require(guild_permissions(ctx, guild, me), bits.BAN_MEMBERS)
     user_id = ctx.id("user_id", code=err.UNKNOWN_BAN, what="Ban")
@@ -336,12 +350,14 @@ async def unban(ctx: Ctx) -> Result:
 
 @route("GET", "/guilds/{guild_id}/roles")
 async def list_roles(ctx: Ctx) -> Result:
+    """Serve ``GET /guilds/{guild_id}/roles``."""
     guild, _ = guild_for(ctx)
     return 200, [payloads.role(r) for r in sorted(guild.roles.values(), key=lambda r: r.position)]
 
 
 @route("GET", "/guilds/{guild_id}/roles/{role_id}")
 async def get_role(ctx: Ctx) -> Result:
+    """Serve ``GET /guilds/{guild_id}/roles/{role_id}``."""
     guild, _ = guild_for(ctx)
     return 200, payloads.role(
         ctx.world.role(guild, ctx.id("role_id", code=err.UNKNOWN_ROLE, what="Role"))
@@ -378,6 +394,7 @@ def _role_fields(ctx: Ctx) -> dict[str, Any]:
 
 @route("POST", "/guilds/{guild_id}/roles")
 async def create_role(ctx: Ctx) -> Result:
+    """Serve ``POST /guilds/{guild_id}/roles``."""
     guild, me = guild_for(ctx)
     perms = guild_permissions(ctx, guild, me)
     require(perms, bits.MANAGE_ROLES)
@@ -398,6 +415,7 @@ async def create_role(ctx: Ctx) -> Result:
 
 @route("PATCH", "/guilds/{guild_id}/roles/{role_id}")
 async def modify_role(ctx: Ctx) -> Result:
+    """Serve ``PATCH /guilds/{guild_id}/roles/{role_id}``."""
     guild, me = guild_for(ctx)
     perms = guild_permissions(ctx, guild, me)
     require(perms, bits.MANAGE_ROLES)
@@ -422,6 +440,7 @@ async def modify_role(ctx: Ctx) -> Result:
 
 @route("PATCH", "/guilds/{guild_id}/roles")
 async def move_roles(ctx: Ctx) -> Result:
+    """Serve ``PATCH /guilds/{guild_id}/roles``."""
     guild, me = guild_for(ctx)
     require(guild_permissions(ctx, guild, me), bits.MANAGE_ROLES)
     body = ctx.body
@@ -462,6 +481,7 @@ async def move_roles(ctx: Ctx) -> Result:
 
 @route("DELETE", "/guilds/{guild_id}/roles/{role_id}")
 async def delete_role(ctx: Ctx) -> Result:
+    """Serve ``DELETE /guilds/{guild_id}/roles/{role_id}``."""
     guild, me = guild_for(ctx)
     require(guild_permissions(ctx, guild, me), bits.MANAGE_ROLES)
     role = ctx.world.role(guild, ctx.id("role_id", code=err.UNKNOWN_ROLE, what="Role"))
@@ -478,6 +498,7 @@ async def delete_role(ctx: Ctx) -> Result:
 
 @route("GET", "/guilds/{guild_id}/channels")
 async def list_channels(ctx: Ctx) -> Result:
+    """Serve ``GET /guilds/{guild_id}/channels``."""
     guild, _ = guild_for(ctx)
     return 200, [
         payloads.channel(ctx.world, c) for c in guild.channels.values() if not c.is_thread()
@@ -486,6 +507,7 @@ async def list_channels(ctx: Ctx) -> Result:
 
 @route("POST", "/guilds/{guild_id}/channels")
 async def create_channel(ctx: Ctx) -> Result:
+    """Serve ``POST /guilds/{guild_id}/channels``."""
     guild, me = guild_for(ctx)
     perms = guild_permissions(ctx, guild, me)
     require(perms, bits.MANAGE_CHANNELS)
@@ -554,6 +576,7 @@ async def create_channel(ctx: Ctx) -> Result:
 
 @route("PATCH", "/guilds/{guild_id}/channels")
 async def move_channels(ctx: Ctx) -> Result:
+    """Serve ``PATCH /guilds/{guild_id}/channels``."""
     guild, me = guild_for(ctx)
     require(guild_permissions(ctx, guild, me), bits.MANAGE_CHANNELS)
     body = ctx.body
@@ -582,6 +605,7 @@ async def move_channels(ctx: Ctx) -> Result:
 
 @route("GET", "/guilds/{guild_id}/invites")
 async def guild_invites(ctx: Ctx) -> Result:
+    """Serve ``GET /guilds/{guild_id}/invites``."""
     guild, me = guild_for(ctx)
     require(guild_permissions(ctx, guild, me), bits.MANAGE_GUILD)
     return 200, [payloads.invite(ctx.world, i) for i in guild.invites.values()]
@@ -589,6 +613,7 @@ async def guild_invites(ctx: Ctx) -> Result:
 
 @route("GET", "/invites/{code}")
 async def get_invite(ctx: Ctx) -> Result:
+    """Serve ``GET /invites/{code}``."""
     code = ctx.params["code"]
     for guild in ctx.world.guilds.values():
         if code in guild.invites:
@@ -598,6 +623,7 @@ async def get_invite(ctx: Ctx) -> Result:
 
 @route("DELETE", "/invites/{code}")
 async def delete_invite(ctx: Ctx) -> Result:
+    """Serve ``DELETE /invites/{code}``."""
     code = ctx.params["code"]
     for guild in ctx.world.guilds.values():
         invite = guild.invites.get(code)
@@ -623,6 +649,7 @@ async def delete_invite(ctx: Ctx) -> Result:
 
 @route("GET", "/guilds/{guild_id}/webhooks")
 async def guild_webhooks(ctx: Ctx) -> Result:
+    """Serve ``GET /guilds/{guild_id}/webhooks``."""
     guild, me = guild_for(ctx)
     require(guild_permissions(ctx, guild, me), bits.MANAGE_WEBHOOKS)
     found = [w for w in ctx.world.webhooks.values() if w.guild_id == guild.id and w.type == 1]
@@ -634,6 +661,7 @@ async def guild_webhooks(ctx: Ctx) -> Result:
 
 @route("GET", "/guilds/{guild_id}/audit-logs")
 async def audit_log(ctx: Ctx) -> Result:
+    """Serve ``GET /guilds/{guild_id}/audit-logs``."""
     guild, me = guild_for(ctx)
     require(guild_permissions(ctx, guild, me), bits.VIEW_AUDIT_LOG)
     limit = ctx.query_int("limit", default=50, minimum=1, maximum=100)

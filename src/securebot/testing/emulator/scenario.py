@@ -32,6 +32,7 @@ from securebot.testing.emulator.model import (
     Role,
     User,
 )
+from securebot.testing.emulator.state import PRIVILEGED_INTENTS
 
 if TYPE_CHECKING:
     from securebot.testing.emulator.actions import Actions
@@ -106,8 +107,6 @@ class Scenario:
     ) -> BotAccount:
         """A bot account (user + application + token); all privileged intents allowed unless
         ``privileged_intents`` narrows them."""
-        from securebot.testing.emulator.state import PRIVILEGED_INTENTS
-
         return self.world.add_bot(
             username,
             token=token,

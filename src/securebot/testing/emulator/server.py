@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
 
@@ -31,6 +32,10 @@ class Emulator(Scenario):
     it listens on ``127.0.0.1`` on a free port unless ``port`` is given.
     """
 
+    #: Makes the checker of every emulator created without one (the pytest plugin sets it so
+    #: that every emulator of a test run has its responses checked).
+    default_conformance: ClassVar[Callable[[], Conformance | None] | None] = None
+
     def __init__(
         self,
         *,
@@ -50,6 +55,8 @@ class Emulator(Scenario):
         self.actions = Actions(self.world, self.gateway, lambda: self.base_url)
         self.rate_limiter = RateLimiter(rate_limits)
         #: When set, every response body is checked against discord/openapi.json.
+        if conformance is None and Emulator.default_conformance is not None:
+            conformance = Emulator.default_conformance()
         self.conformance = conformance
         #: Every HTTP call answered, in order.
         self.calls: list[Call] = []
