@@ -401,7 +401,7 @@ async def remove_own_reaction(ctx: Ctx) -> Result:
 
 @route("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/{user_id}")
 async def remove_user_reaction(ctx: Ctx) -> Result:
-    """Serve ``DELETE /channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/{user_id}``."""
+    """Serve ``DELETE .../reactions/{emoji_name}/{user_id}`` (another user's reaction)."""
     channel, _, perms, message = _reaction_target(ctx)
     name, emoji_id = _emoji(ctx)
     user_id = ctx.id("user_id", code=err.UNKNOWN_USER, what="User")
