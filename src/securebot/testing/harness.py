@@ -80,7 +80,9 @@ def securebot_bot(
 ) -> Bot:
     """A securebot :class:`~securebot.Bot` with ``plugins`` registered, set up for ``emulator``.
 
-    ``options`` go to discord.py (defaults: all intents, ``guild_ready_timeout=0.05``).
+    The bot requests exactly the intents its plugins declare (as in production), so a plugin
+    that forgets ``message_content`` sees blank messages in its tests too. ``options`` go to
+    discord.py (default ``guild_ready_timeout=0.05``; pass ``intents=`` to override).
     """
     manager = PluginManager()
     for plugin in plugins:
@@ -88,6 +90,5 @@ def securebot_bot(
     if config is None:
         config = Config(bot=BotSettings(api_base_url=emulator.base_url))
     manager.hook.securebot_configure.call_historic(kwargs={"config": config})
-    options.setdefault("intents", discord.Intents.all())
     options.setdefault("guild_ready_timeout", 0.05)
     return Bot(config, manager, **options)
