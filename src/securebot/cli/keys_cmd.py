@@ -31,7 +31,7 @@ from securebot.crypto.providers import (
     KeyProvider,
     current_environment,
 )
-from securebot.crypto.sealed import describe_sealed, read_sealed_file
+from securebot.crypto.sealed import provider_of, read_sealed_file
 from securebot.errors import KeyringError
 
 #: Environment variable naming the sealed keyring file when ``--keyring`` is not given.
@@ -69,12 +69,8 @@ async def _open(
     path: Path, environment: str | None, endpoint: str | None
 ) -> tuple[Keyring, KeyProvider]:
     data = read_sealed_file(path)
-    header = describe_sealed(data)
-    spec = header.get("provider") or {}
-    options = {str(k): str(v) for k, v in dict(spec.get("options") or {}).items()}
-    if endpoint:
-        options["endpoint_url"] = endpoint
-    provider = make_provider(str(spec.get("name")), options, environment=environment)
+    overrides = {"endpoint_url": endpoint} if endpoint else None
+    provider = provider_of(data, environment=environment, provider_options=overrides)
     keyring = await open_keyring(data, provider, environment=environment)
     return keyring, provider
 

@@ -37,6 +37,7 @@ from securebot.crypto.sealed import (
     describe_sealed,
     open_keyring,
     open_keyring_file,
+    provider_of,
     save_keyring_file,
     seal_keyring,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "normalize",
     "open_keyring",
     "open_keyring_file",
+    "provider_of",
     "redact",
     "reencrypt_records",
     "register_secret",

@@ -120,12 +120,7 @@ async def open_keyring(
             )
         keyring_id = _text(document, "keyring_id")
         if provider is None:
-            spec = document.get("provider")
-            if not isinstance(spec, dict) or not isinstance(spec.get("options", {}), dict):
-                raise KeyringError("the sealed keyring names no valid key provider")
-            options = {str(k): str(v) for k, v in spec.get("options", {}).items()}
-            options.update(provider_options or {})
-            provider = make_provider(str(spec.get("name")), options, environment=env)
+            provider = _provider_of(document, env, provider_options)
         context = sealing_context(keyring_id, env)
         dek = await provider.unwrap(_unb64(document, "wrapped_dek"), context)
         try:
@@ -143,6 +138,35 @@ async def open_keyring(
         raise KeyringError(f"refusing to open the keyring: {exc}") from None
     keyring.dirty = False
     return keyring
+
+
+def provider_of(
+    data: bytes,
+    *,
+    environment: str | None = None,
+    provider_options: Mapping[str, str] | None = None,
+) -> KeyProvider:
+    """The key provider a sealed keyring names, built from its stored non-secret options.
+
+    Build it once and keep it to re-seal the keyring later: some providers read their key
+    only once (``env`` removes its variable from the environment).
+    """
+    env = current_environment(environment)
+    try:
+        return _provider_of(_parse(data), env, provider_options)
+    except CryptoError as exc:
+        raise KeyringError(f"refusing to open the keyring: {exc}") from None
+
+
+def _provider_of(
+    document: Mapping[str, Any], environment: str, overrides: Mapping[str, str] | None
+) -> KeyProvider:
+    spec = document.get("provider")
+    if not isinstance(spec, dict) or not isinstance(spec.get("options", {}), dict):
+        raise KeyringError("the sealed keyring names no valid key provider")
+    options = {str(k): str(v) for k, v in spec.get("options", {}).items()}
+    options.update(overrides or {})
+    return make_provider(str(spec.get("name")), options, environment=environment)
 
 
 def _check_canaries(keyring: Keyring, canaries: object) -> None:

@@ -211,6 +211,7 @@ class ScopedSettings:
         store = self.settings.store
         if name in reg.sensitive:
             value = store.codec.seal_setting(value, self._ctx(name))
+            await store.keyring_durable()
         await self._backend.set_setting(
             self._namespace, self._scope, self._path, name, value, owner=self._owner
         )

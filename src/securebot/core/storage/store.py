@@ -11,7 +11,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
@@ -66,10 +66,16 @@ class Store:
         keyring: Keyring | None = None,
         sealer: FieldSealer | None = None,
         clock: Callable[[], float] = time.time,
+        save_keyring: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """Use ``backend``; seal with ``keyring`` (or an explicit ``sealer``).
 
         Without either, storing a record with sensitive fields fails closed.
+
+        :param save_keyring: persists ``keyring`` (e.g. re-seals its file). Sealing the first
+            value of a guild creates that guild's data key; with this callback the store saves
+            the keyring *before* it writes anything sealed under a new key, so a crash can never
+            leave data behind whose key was only in memory.
         """
         self.backend = backend
         if sealer is None:
@@ -77,6 +83,7 @@ class Store:
         self.keyring = keyring
         self.codec = RecordCodec(sealer)
         self.clock = clock
+        self._save_keyring = save_keyring
         self._listeners: list[Callable[[Change], None]] = []
         self._settings: dict[str, Settings] = {}
 
@@ -96,6 +103,11 @@ class Store:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    async def keyring_durable(self) -> None:
+        """Save the keyring if sealing changed it (a new guild key); call before writing."""
+        if self._save_keyring is not None and self.keyring is not None and self.keyring.dirty:
+            await self._save_keyring()
 
     # --- change notification ---------------------------------------------------------------------
 
@@ -186,6 +198,7 @@ class Store:
         """
         spec, scope, key = self._identity(record)
         doc = self.codec.encode(spec, record, scope, key, self._expiry(spec, ttl))
+        await self.keyring_durable()
         revision = await self.backend.put(doc, now=self.clock(), expect=expect)
         if self._listeners:
             self._notify(Change("put", spec.collection, scope, key))
@@ -199,6 +212,7 @@ class Store:
             docs.append(self.codec.encode(spec, record, scope, key, self._expiry(spec, None)))
         if not docs:
             return 0
+        await self.keyring_durable()
         await self.backend.put_many(docs, now=self.clock())
         if self._listeners:
             for doc in docs:
@@ -372,6 +386,7 @@ class Store:
                         log.error("migration skipped a record: %s", exc)
                         continue
                     new = self.codec.encode(spec, record, doc.scope, doc.key, doc.expires_at)
+                    await self.keyring_durable()
                     try:
                         await self.backend.put(new, now=self.clock(), expect=doc.revision)
                     except ConflictError:
