@@ -27,6 +27,7 @@ from securebot.core.markers import hookimpl, hookspec
 from securebot.core.permissions import (
     ChannelMode,
     ModulePolicy,
+    SecureView,
     check_can_act_on,
     check_can_manage_role,
     requires,
@@ -57,6 +58,7 @@ __all__ = [
     "Plugin",
     "PluginManager",
     "PluginManifest",
+    "SecureView",
     "TimeZone",
     "UserData",
     "UserOrRole",

@@ -32,6 +32,7 @@ from securebot.core.permissions.model import (
     permission_names,
 )
 from securebot.core.permissions.requirements import requirement_of, requires
+from securebot.core.permissions.views import SecureView
 
 __all__ = [
     "EVERYONE_MODULES",
@@ -44,6 +45,7 @@ __all__ = [
     "PermissionQuery",
     "PolicyStore",
     "Requirement",
+    "SecureView",
     "Subject",
     "check_can_act_on",
     "check_can_manage_role",
