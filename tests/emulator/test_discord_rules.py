@@ -243,3 +243,19 @@ async def test_content_over_2000_and_11_embeds_are_50035(
                 channel.id, params=discord.http.handle_message_parameters(content="")
             )
         assert info.value.code == 50006
+
+
+async def test_slowmode_holds_a_bot_without_manage_messages(
+    emulator: Emulator, discord_bot_account
+) -> None:
+    g = emulator.standard_guild(discord_bot_account, bot_permissions=permissions.DEFAULT_EVERYONE)
+    g.general.rate_limit_per_user = 1
+    async with running(make_bot(), emulator, "test-token") as bot:
+        channel = bot.get_channel(g.general.id)
+        await channel.send("one")
+        await channel.send("two")  # discord.py waits out the 429 and retries
+    assert [m.content for m in emulator.messages(g.general, author=g.bot)] == ["one", "two"]
+    limited = emulator.calls_to("POST /channels/{channel_id}/messages", status=429)
+    assert len(limited) == 1
+    assert limited[0].response["code"] == 20016
+    assert 0 < limited[0].response["retry_after"] <= 1

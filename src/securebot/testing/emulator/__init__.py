@@ -96,7 +96,8 @@ Discord's rules
     (``{"code", "message", "errors"}``: 10003/10007/10008/10011/10013/10026, 50006, 50007,
     50016, 50034, 50035 Invalid Form Body with the field tree, 40060...); limits: 2,000-char
     content, 10 embeds (6,000 chars, per-field limits), 5 action rows, 2-100 messages younger
-    than 14 days for bulk delete, 28-day timeouts, 3 s to answer an interaction. Moderation
+    than 14 days for bulk delete, 28-day timeouts, 3 s to answer an interaction, slowmode
+    (users: ScenarioError; bots without Manage Messages: 429 code 20016). Moderation
     by bots (kick, ban, unban, member/role/channel changes, deleting others' messages) is written
     to ``guild.audit_log`` (``GET /guilds/{id}/audit-logs``, GUILD_AUDIT_LOG_ENTRY_CREATE for
     bots with View Audit Log) with the ``X-Audit-Log-Reason``. Rate limits

@@ -31,6 +31,7 @@ BULK_DELETE_COUNT = 50016
 BULK_DELETE_TOO_OLD = 50034
 INVALID_FORM_BODY = 50035
 INVALID_JSON = 50109
+SLOWMODE = 20016
 
 
 class ApiError(SecurebotError):
@@ -42,17 +43,23 @@ class ApiError(SecurebotError):
         code: int,
         message: str,
         errors: Mapping[str, Any] | None = None,
+        *,
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
-        """``errors`` is Discord's nested field-error tree (for 50035 Invalid Form Body)."""
+        """``errors`` is Discord's nested field-error tree (for 50035 Invalid Form Body);
+        ``extra`` adds body fields (``retry_after``), ``headers`` response headers."""
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code
         self.message = message
         self.errors = dict(errors) if errors else None
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
 
     def body(self) -> dict[str, Any]:
         """The JSON body Discord sends for this error."""
-        data: dict[str, Any] = {"message": self.message, "code": self.code}
+        data: dict[str, Any] = {"message": self.message, "code": self.code, **self.extra}
         if self.errors:
             data["errors"] = self.errors
         return data

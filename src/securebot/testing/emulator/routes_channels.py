@@ -35,6 +35,25 @@ def _check_dm_allowed(ctx: Ctx, channel: Channel) -> None:
             raise err.ApiError(403, err.CANNOT_DM, "Cannot send messages to this user")
 
 
+def _check_slowmode(ctx: Ctx, channel: Channel, perms: int) -> None:
+    """429 20016 while the channel's slowmode holds the bot (Manage Messages/Channel exempt)."""
+    if not channel.rate_limit_per_user or perms & (bits.MANAGE_MESSAGES | bits.MANAGE_CHANNELS):
+        return
+    mine = [m for m in channel.live_messages() if m.author_id == ctx.caller.user.id]
+    if not mine:
+        return
+    waited = ctx.world.clock.time() - snowflake_time(mine[-1].id).timestamp()
+    remaining = channel.rate_limit_per_user - waited
+    if remaining > 0:
+        raise err.ApiError(
+            429,
+            err.SLOWMODE,
+            "You are being rate limited.",
+            extra={"retry_after": round(remaining, 3), "global": False},
+            headers={"Retry-After": str(int(remaining + 0.999)), "X-RateLimit-Scope": "user"},
+        )
+
+
 # --- channels ------------------------------------------------------------------------------
 
 
@@ -231,6 +250,7 @@ async def create_message(ctx: Ctx) -> Result:
     if guild is None:
         _check_dm_allowed(ctx, channel)
     require(perms, _send_permission(channel))
+    _check_slowmode(ctx, channel, perms)
     fields = message_fields(ctx, creating=True)
     fields.pop("_keep_attachment_ids", None)
     if fields.get("attachments"):

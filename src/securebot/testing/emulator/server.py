@@ -191,6 +191,7 @@ class Emulator(Scenario):
             status, result = await spec.handler(ctx)
         except err.ApiError as exc:
             status, result = exc.status, exc.body()
+            verdict.headers.update(exc.headers)
         except Exception as exc:
             logger.exception("emulator bug answering %s %s", request.method, path)
             self.internal_errors.append(exc)
@@ -225,4 +226,4 @@ class Emulator(Scenario):
         if self.conformance is not None:
             self.conformance.check(route_key, status, result)
         self._notify()
-        return json_response(status, result, headers)
+        return json_response(status, result, {**headers, "Via": "1.1 google"})
