@@ -3,6 +3,8 @@ DMs, attachments, rate limits."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import discord
 import pytest
 
@@ -259,3 +261,43 @@ async def test_slowmode_holds_a_bot_without_manage_messages(
     assert len(limited) == 1
     assert limited[0].response["code"] == 20016
     assert 0 < limited[0].response["retry_after"] <= 1
+
+
+async def test_embeds_and_replies_are_stored_as_sent(
+    emulator: Emulator, discord_guild: StandardGuild
+) -> None:
+    g = discord_guild
+    question = emulator.send(g.member, g.general, "what time is it?")
+    async with running(make_bot(), emulator, "test-token") as bot:
+        channel = bot.get_channel(g.general.id)
+        original = await channel.fetch_message(question.id)
+        embed = discord.Embed(title="Case 12", description="warned", colour=0xFF0000)
+        embed.add_field(name="Reason", value="spam", inline=False)
+        embed.set_footer(text="mod: admin")
+        embed.set_author(name="Giselle")
+        embed.timestamp = discord.utils.utcnow()
+        reply = await original.reply("see the case", embed=embed)
+        assert reply.reference.message_id == question.id
+        assert reply.embeds[0].fields[0].value == "spam"
+    stored = g.general.messages[reply.id]
+    assert stored.type == 19
+    assert stored.reference["message_id"] == str(question.id)
+    assert stored.embeds[0]["title"] == "Case 12"
+    assert stored.embeds[0]["color"] == 0xFF0000
+    assert stored.embeds[0]["fields"] == [{"name": "Reason", "value": "spam", "inline": False}]
+    assert stored.embeds[0]["footer"]["text"] == "mod: admin"
+
+
+async def test_inspection_helpers(emulator: Emulator, discord_guild: StandardGuild) -> None:
+    g = discord_guild
+    async with running(make_bot(), emulator, "test-token") as bot:
+        member = bot.get_guild(g.guild.id).get_member(g.member.id)
+        await member.add_roles(bot.get_guild(g.guild.id).get_role(g.moderator_role.id))
+        await member.timeout(dt.timedelta(minutes=5))
+    assert emulator.roles_of(g.guild, g.member) == [g.moderator_role]
+    assert emulator.is_timed_out(g.guild, g.member)
+    emulator.clock.advance(301)
+    assert not emulator.is_timed_out(g.guild, g.member)
+    emulator.kick_externally(g.guild, g.member)
+    assert emulator.member_of(g.guild, g.member) is None
+    assert emulator.roles_of(g.guild, g.member) == []

@@ -72,7 +72,8 @@ Waiting and inspecting (timeouts raise :class:`WaitTimeoutError`)
     ``await wait_for_response(interaction)`` (then ``interaction.response_type``,
     ``.modal``, ``response_message(interaction)``) · ``await settle(idle=0.05)`` ·
     ``messages(channel, *, author=None)`` · ``bot_messages(channel=None, *, after=None)`` ·
-    ``dms(user)`` · ``calls_to(route, *, status=None)``. State is plain records:
+    ``dms(user)`` · ``calls_to(route, *, status=None)`` · ``member_of(guild, user)`` ·
+    ``roles_of(guild, user)`` · ``is_timed_out(guild, user)``. State is plain records:
     ``guild.bans``, ``guild.members[uid].role_ids`` / ``.nick`` / ``.timed_out_until``,
     ``message.reactions``, ``channel.pins``, ``message.attachments[i].data``.
 

@@ -660,6 +660,25 @@ class Scenario:
                 found.extend(m for m in channel.live_messages() if m.author_id in self.world.bots)
         return sorted(found, key=lambda m: m.id)
 
+    def member_of(self, guild: Guild, user: User | BotAccount) -> Member | None:
+        """``user``'s membership in ``guild`` (None once kicked, banned or gone)."""
+        uid = user.user.id if isinstance(user, BotAccount) else user.id
+        return guild.members.get(uid)
+
+    def roles_of(self, guild: Guild, user: User | BotAccount) -> list[Role]:
+        """``user``'s roles in ``guild``, highest first (empty when not a member)."""
+        member = self.member_of(guild, user)
+        if member is None:
+            return []
+        roles = [guild.roles[r] for r in member.role_ids if r in guild.roles]
+        return sorted(roles, key=lambda r: r.position, reverse=True)
+
+    def is_timed_out(self, guild: Guild, user: User) -> bool:
+        """Whether ``user`` is timed out in ``guild`` right now (emulator clock)."""
+        member = self.member_of(guild, user)
+        until = member.timed_out_until if member is not None else None
+        return until is not None and until > self.clock.time()
+
     def calls_to(self, route: str, *, status: int | None = None) -> list[Call]:
         """HTTP calls to ``"METHOD /template"`` (optionally with that status)."""
         return [
