@@ -3,7 +3,8 @@
 Base permissions: the owner has all; otherwise ``@everyone`` OR every role of the member;
 Administrator grants all. Channel permissions then apply the ``@everyone`` overwrite, the
 member's role overwrites (denies, then allows), and the member overwrite; without View Channel
-nothing remains, and a timed-out member keeps only View Channel and Read Message History.
+nothing remains; without Send Messages a text channel also denies TTS, Mention Everyone, Embed
+Links and Attach Files; a timed-out member keeps only View Channel and Read Message History.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ ADD_REACTIONS = 1 << 6
 VIEW_AUDIT_LOG = 1 << 7
 VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
+SEND_TTS_MESSAGES = 1 << 12
 MANAGE_MESSAGES = 1 << 13
 EMBED_LINKS = 1 << 14
 ATTACH_FILES = 1 << 15
@@ -108,6 +110,8 @@ def channel_permissions(
             value = (value & ~own.deny) | own.allow
         if not value & VIEW_CHANNEL:
             return 0
+        if channel.is_text() and not value & SEND_MESSAGES:
+            value &= ~(SEND_TTS_MESSAGES | MENTION_EVERYONE | EMBED_LINKS | ATTACH_FILES)
     if now is not None and member.timed_out_until is not None and member.timed_out_until > now:
         value &= TIMEOUT_ALLOWED
     return value
