@@ -148,7 +148,7 @@ async def test_non_managers_cannot_manage_and_verbose_tells_them_why(env) -> Non
         ("!peem moderation", "targets is a required argument"),
         ("!cpt util #nowhere", "no channel called `#nowhere`"),
         ("!pesm", "module is a required argument"),
-        ("!pef nobody", "no member or user called `nobody`"),
+        ("!pef nobody", "no member called `nobody` in this server"),
         ('!peem moderation "unclosed', 'no member, user or role called `"unclosed`'),
     ],
 )

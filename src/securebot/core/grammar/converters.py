@@ -183,20 +183,30 @@ class UserOrRoleListConverter(
 
 
 class CachedMemberConverter(commands.Converter[discord.Member]):
-    """Resolves a member of this server by mention, id or name from the member cache only.
+    """Resolves a member of this server by mention, id or name: from the member cache, then
+    (for a mention or an id) one REST lookup — never a gateway member query.
 
     discord.py's ``MemberConverter`` falls back to a gateway member query, which is rate
-    limited to 2 sends per second per shard; commands should resolve from the cache.
+    limited to 2 sends per second per shard (performance-anchors.md §6).
     """
 
     async def convert(self, ctx: commands.Context[Any], argument: str) -> discord.Member:
         """Resolve ``argument`` or raise ``BadArgument`` saying who was not found."""
-        if ctx.guild is None:
+        guild = ctx.guild
+        if guild is None:
             raise commands.NoPrivateMessage("this command only works in a server")
-        found = await _user(ctx, argument.strip())
-        if not isinstance(found, discord.Member):
-            raise commands.BadArgument(f"no member called `{argument.strip()[:40]}` in this server")
-        return found
+        text = argument.strip()
+        mention = _USER_MENTION.fullmatch(text)
+        snowflake = int(mention.group(1)) if mention else int(text) if _ID.fullmatch(text) else 0
+        member = guild.get_member(snowflake) if snowflake else guild.get_member_named(text)
+        if member is None and snowflake:
+            try:
+                member = await guild.fetch_member(snowflake)
+            except discord.HTTPException:
+                member = None
+        if member is None:
+            raise commands.BadArgument(f"no member called `{text[:40]}` in this server")
+        return member
 
 
 #: A time code (no seconds) or a future ``<t:UNIX>`` timestamp, as a timedelta from now.
