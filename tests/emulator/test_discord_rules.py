@@ -301,3 +301,20 @@ async def test_inspection_helpers(emulator: Emulator, discord_guild: StandardGui
     emulator.kick_externally(g.guild, g.member)
     assert emulator.member_of(g.guild, g.member) is None
     assert emulator.roles_of(g.guild, g.member) == []
+
+
+async def test_the_global_limit_answers_a_global_429_and_discord_py_waits(
+    emulator: Emulator, discord_guild: StandardGuild
+) -> None:
+    emulator.rate_limiter.config = RateLimits(global_limit=3)
+    g = discord_guild
+    async with running(make_bot(), emulator, "test-token") as bot:
+        channel = bot.get_channel(g.general.id)
+        for i in range(4):
+            await channel.send(f"g{i}")
+    assert [m.content for m in emulator.messages(g.general, author=g.bot)] == [
+        f"g{i}" for i in range(4)
+    ]
+    limited = [c for c in emulator.calls if c.status == 429]
+    assert limited
+    assert all(c.response["global"] is True for c in limited)

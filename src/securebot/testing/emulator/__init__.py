@@ -103,7 +103,8 @@ Discord's rules
     to ``guild.audit_log`` (``GET /guilds/{id}/audit-logs``, GUILD_AUDIT_LOG_ENTRY_CREATE for
     bots with View Audit Log) with the ``X-Audit-Log-Reason``. Rate limits
     (``RateLimits(enabled=True, limit=50, window=1.0, overrides={"POST
-    /channels/{channel_id}/messages": (5, 5.0)})``) send ``X-RateLimit-*`` headers and 429s
+    /channels/{channel_id}/messages": (5, 5.0)}, global_limit=None)``) send ``X-RateLimit-*``
+    headers and 429s
     with ``retry_after``. A malformed body is a 400, never a 500.
 
 Conformance

@@ -18,13 +18,16 @@ class RateLimits:
     """Configuration: ``limit`` requests per ``window`` seconds per bucket, with overrides.
 
     ``overrides`` maps ``"METHOD /template"`` (e.g. ``"POST /channels/{channel_id}/messages"``)
-    to ``(limit, window)``. ``enabled=False`` sends no headers and never answers 429.
+    to ``(limit, window)``. ``global_limit`` (Discord: 50) caps each bot's requests per second
+    across all routes (interaction callbacks excepted); off by default so throughput
+    benchmarks measure the bot. ``enabled=False`` sends no headers and never answers 429.
     """
 
     enabled: bool = True
     limit: int = 50
     window: float = 1.0
     overrides: dict[str, tuple[int, float]] = field(default_factory=dict)
+    global_limit: int | None = None
 
 
 @dataclass
@@ -59,6 +62,7 @@ class RateLimiter:
         """Use ``config`` (defaults: 50 requests per second per bucket)."""
         self.config = config or RateLimits()
         self._buckets: dict[tuple[int, str, str], _Bucket] = {}
+        self._global: dict[int, _Bucket] = {}
         self._injected: list[_Injected] = []
         #: Every 429 answered: ``(route, retry_after)``.
         self.limited: list[tuple[str, float]] = []
@@ -99,6 +103,16 @@ class RateLimiter:
                 headers["X-RateLimit-Remaining"] = str(max(bucket.limit - bucket.used, 0))
                 return self._refuse(route, headers, injected.retry_after, injected.is_global)
         self._injected = [i for i in self._injected if i.remaining > 0]
+        cap = self.config.global_limit
+        if cap is not None and "/interactions/" not in route:
+            world = self._global.get(bot_id)
+            if world is None or now - world.started >= 1.0:
+                world = _Bucket(limit=cap, window=1.0, started=now)
+                self._global[bot_id] = world
+            if world.used >= cap:
+                headers["X-RateLimit-Remaining"] = str(max(bucket.limit - bucket.used, 0))
+                return self._refuse(route, headers, max(1.0 - (now - world.started), 0.001), True)
+            world.used += 1
         if bucket.used >= bucket.limit:
             headers["X-RateLimit-Remaining"] = "0"
             return self._refuse(route, headers, reset_after, False)
