@@ -104,8 +104,7 @@ Discord's rules
     bots with View Audit Log) with the ``X-Audit-Log-Reason``. Rate limits
     (``RateLimits(enabled=True, limit=50, window=1.0, overrides={"POST
     /channels/{channel_id}/messages": (5, 5.0)}, global_limit=None)``) send ``X-RateLimit-*``
-    headers and 429s
-    with ``retry_after``. A malformed body is a 400, never a 500.
+    headers and 429s with ``retry_after``. A malformed body is a 400, never a 500.
 
 Conformance
     ``Conformance()`` (``securebot.testing.emulator.conformance``) validates every response
