@@ -117,8 +117,8 @@ class Session:
     replay: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=5000))
     outbox: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     ws: web.WebSocketResponse | None = None
-    #: Every event name dispatched to this session, in order (tests assert on it).
-    events: list[str] = field(default_factory=list)
+    #: The names of the last 100,000 events dispatched to this session, in order.
+    events: deque[str] = field(default_factory=lambda: deque(maxlen=100_000))
     heartbeats: int = 0
     resumes: int = 0
 
