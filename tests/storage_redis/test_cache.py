@@ -4,6 +4,7 @@ no stale refills, ciphertext only in Redis, fallback to the store of record when
 from __future__ import annotations
 
 import asyncio
+import signal
 from pathlib import Path
 
 import pytest
@@ -330,3 +331,53 @@ async def test_cache_over_mtls_with_the_internal_pki_and_in_memory_client_keys(
             assert await a.settings("cachetest").guild(1).get("prefix") == "mtls"
             assert await b.settings("cachetest").guild(1).get("prefix") == "mtls"
             assert b_cache.stats.redis_hits == 1  # served by Redis, over mutual TLS
+
+
+async def test_a_frozen_redis_is_noticed_by_the_idle_subscription_and_recovered_from(
+    tmp_path: Path, keyring: Keyring
+) -> None:
+    with start_redis_server(tmp_path / "redis") as server:
+        store, cache = cached_store(
+            tmp_path / "db", keyring, RedisSettings(url=server.url), liveness=0.6
+        )
+        async with store:
+            guild = store.settings("cachetest").guild(1)
+            await guild.set("prefix", "f")
+            assert await guild.get("prefix") == "f"
+            assert await guild.get("prefix") == "f"  # local hit: no Redis command at all
+            server.process.send_signal(signal.SIGSTOP)  # no reset, no error: silence
+            try:
+
+                async def noticed() -> bool:
+                    return not cache.healthy
+
+                assert await eventually(noticed, within=5)
+                assert await guild.get("prefix") == "f"  # from the store of record
+            finally:
+                server.process.send_signal(signal.SIGCONT)
+
+            async def recovered() -> bool:
+                return cache.healthy
+
+            assert await eventually(recovered, within=10)
+            assert cache.stats.recoveries == 1
+
+
+async def test_a_stray_message_on_the_channel_only_empties_the_local_tier(
+    tmp_path: Path, keyring: Keyring, redis_server: RedisServer, settings: RedisSettings
+) -> None:
+    store, cache = cached_store(tmp_path / "db", keyring, settings, prefix="stray:")
+    async with store:
+        guild = store.settings("cachetest").guild(1)
+        await guild.set("prefix", "s")
+        assert await guild.get("prefix") == "s"
+        for junk in ("someone|not json", "x|[1, {", "no separator at all", "y|*abc"):
+            redis_server.command("PUBLISH", "stray:invalidate", junk)
+
+        async def received() -> bool:
+            return cache.stats.invalidations_received >= 4
+
+        assert await eventually(received)
+        assert cache.healthy
+        assert await guild.get("prefix") == "s"
+        assert cache.stats.redis_errors == 0

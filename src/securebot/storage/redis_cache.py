@@ -164,6 +164,9 @@ class RedisCache:
     :param local: keep the in-process tier (on by default; off = always ask Redis).
     :param local_max: entries kept in process; the oldest half is dropped beyond it.
     :param reconnect_interval: seconds between reconnection attempts while Redis is down.
+    :param liveness: seconds without any reply on the invalidation subscription (it PINGs when
+        idle) after which Redis counts as down; bounds how long a silently partitioned process
+        could miss invalidations.
     """
 
     def __init__(
@@ -177,6 +180,7 @@ class RedisCache:
         local: bool = True,
         local_max: int = 100_000,
         reconnect_interval: float = 0.1,
+        liveness: float = 3.0,
     ) -> None:
         if (settings is None) == (client is None):
             raise ValueError("RedisCache needs exactly one of `settings` or `client`")
@@ -188,6 +192,7 @@ class RedisCache:
         self.local = local
         self.local_max = local_max
         self.reconnect_interval = reconnect_interval
+        self.liveness = liveness
         self.stats = CacheStats()
         self._client: Any = client
         self._own_client = client is None
@@ -319,12 +324,29 @@ class RedisCache:
         return self.settings.socket_timeout if self.settings else 0.5
 
     async def _listen(self, pubsub: Any) -> None:
+        """Apply invalidations; PING when idle so a silently dead link is noticed.
+
+        A frozen or partitioned Redis sends no reset: without the PING the subscription would
+        look alive while invalidations no longer arrive. No reply within ``liveness`` seconds
+        counts as an outage.
+        """
+        step = self.liveness / 3
+        last_seen = time.monotonic()
+        pinged = False
         try:
             while True:
-                message = await pubsub.get_message(timeout=None)
-                if message is None or message.get("type") != "message":
+                message = await pubsub.get_message(timeout=step)
+                now = time.monotonic()
+                if message is not None:
+                    last_seen, pinged = now, False
+                    if message.get("type") == "message":
+                        self._on_invalidation(message["data"])
                     continue
-                self._on_invalidation(message["data"])
+                if now - last_seen > self.liveness:
+                    raise ConnectionError(f"no reply from Redis for {self.liveness:g} s")
+                if not pinged:
+                    await pubsub.ping()
+                    pinged = True
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 (a broken subscription: degrade, recover)
@@ -333,18 +355,25 @@ class RedisCache:
                 self._degrade(error)
 
     def _on_invalidation(self, data: bytes | str) -> None:
-        text = data.decode() if isinstance(data, bytes) else data
+        text = data.decode(errors="replace") if isinstance(data, bytes) else data
         sender, _, text = text.partition("|")
         if sender == self._sender:
             return  # applied when it was sent
         self.stats.invalidations_received += 1
         self._epoch += 1
-        if text.startswith("*"):
+        if text.startswith("*") and text[1:].isdigit():
             self._gen = text[1:]
             self._local.clear()
             return
-        for ident in json.loads(text):
-            self._local.pop(tuple(ident), None)
+        try:
+            idents = [tuple(str(part) for part in ident) for ident in json.loads(text)]
+        except (ValueError, TypeError):
+            # not one of ours (another version, or a stray publisher): forget everything local
+            log.warning("unreadable message on %s: local cache emptied", self._channel)
+            self._local.clear()
+            return
+        for ident in idents:
+            self._local.pop(ident, None)
 
     # --- keys ---------------------------------------------------------------------------------
 
