@@ -17,7 +17,6 @@ sealer from :data:`SEALER_FACTORY` (plain by default; the composition root sets 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import os
 import sys
@@ -33,25 +32,17 @@ from securebot.errors import ConfigError, DecryptionError
 #: Environment variable naming the audit store when ``--store`` is not given.
 STORE_ENV = "SECUREBOT_AUDIT_STORE"
 
-#: Module and class tried for ``sqlite:`` URLs (the storage layer's SQLite audit store).
-SQLITE_AUDIT_STORE = ("securebot.storage.sqlite", "SQLiteAuditStore")
-
 
 def _open_sqlite(location: str) -> AuditStore:
-    module_name, class_name = SQLITE_AUDIT_STORE
-    try:
-        module = importlib.import_module(module_name)
-        store_class = getattr(module, class_name)
-    except (ImportError, AttributeError):
-        raise ConfigError(
-            f"this securebot has no SQLite audit store ({module_name}.{class_name}); "
-            "install a version with the storage layer"
-        ) from None
+    """The storage layer's SQLite audit store in an existing database file."""
+    from securebot.storage.sqlite import SqliteAuditStore, SqliteBackend
+
     path = Path(location).expanduser()
     if not path.is_file():
         raise ConfigError(f"audit store {path} does not exist")
-    store: AuditStore = store_class(path)
-    return store
+    backend = SqliteBackend(path)
+    asyncio.run(backend.open())
+    return SqliteAuditStore(backend)
 
 
 #: URL scheme -> opener of an :class:`AuditStore` (given the part after ``scheme:``).
