@@ -90,6 +90,11 @@ def _owner_ids(bot: Any) -> frozenset[int]:
     return frozenset(ids)
 
 
+def _is_owner(bot: Any, user_id: int) -> bool:
+    ids = getattr(bot, "owner_ids", None)
+    return bool(ids and user_id in ids) or getattr(bot, "owner_id", None) == user_id
+
+
 def subject_for(
     user: discord.abc.User,
     channel: Any,
@@ -306,7 +311,7 @@ class PermissionGate:
                 author.id,
                 tuple(author._roles),
                 guild.owner_id == author.id,
-                author.id in _owner_ids(ctx.bot),
+                _is_owner(ctx.bot, author.id),
             )
             cached = self._verdicts.get(key)
             if cached is None or cached[0] is not policy:
