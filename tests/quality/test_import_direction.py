@@ -21,7 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "testing": {"core", "storage", "crypto", "errors"},
 }
 #: Composition roots may import anything.
-ROOTS = {"cli", "__init__", "__main__"}
+ROOTS = {"cli", "runtime", "__init__", "__main__"}
 
 
 def _layer(path: Path) -> str:

@@ -1,14 +1,18 @@
-"""``securebot run``: connect the configured bot to Discord."""
+"""``securebot run``: connect the configured bot to Discord, on its configured services.
+
+Start-up fails closed: the keyring must open (canaries checked) and the store must be reachable
+before the bot connects (see :mod:`securebot.runtime`).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
 import click
 
 from securebot.cli.options import config_option, resolve_config
-from securebot.core.app import build_bot
 from securebot.errors import ConfigError
 
 
@@ -26,5 +30,6 @@ def run_command(config_path: Path | None) -> None:
     logging.basicConfig(
         level=config.logging.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    bot = build_bot(config)
-    bot.run(token, log_handler=None)
+    from securebot.runtime import run_bot
+
+    asyncio.run(run_bot(config, token))

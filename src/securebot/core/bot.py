@@ -43,6 +43,7 @@ from securebot.core.plugin import Context
 from securebot.core.plugins import PluginManager
 from securebot.core.rules import AccessRequest, Verdict
 from securebot.core.scheduler import MemoryJobStore, Scheduler, SystemClock
+from securebot.core.storage import Store
 
 logger = logging.getLogger("securebot.bot")
 
@@ -102,6 +103,8 @@ class Bot(commands.AutoShardedBot):
         self.scheduler = Scheduler(MemoryJobStore(), clock=self.clock)
         #: Per-guild prefixes that differ from the configured one.
         self.guild_prefixes: dict[int, str] = {}
+        #: The store of records and settings (set by the composition root, securebot.runtime).
+        self.store: Store | None = None
         self._prefix_lists: dict[tuple[int, str], list[str]] = {}
         self.auditor.install_http(self.http)
 

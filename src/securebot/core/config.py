@@ -93,6 +93,54 @@ class PluginsSettings:
 
 
 @attrs.frozen
+class StorageSettings:
+    """The ``[storage]`` table: where records, settings, the audit log and jobs are kept."""
+
+    backend: Literal["sqlite", "mongo"] = attrs.field(
+        default="sqlite",
+        metadata=help_text("Store of record: sqlite (embedded default) or mongo (production)"),
+    )
+    path: str = attrs.field(
+        default="securebot.sqlite3",
+        metadata=help_text("SQLite file (created with mode 0600); also holds the audit log"),
+    )
+    mongo_uri: SecretRef | None = attrs.field(
+        default=None,
+        metadata=help_text("MongoDB URI by reference (it may hold credentials): env:NAME"),
+    )
+    mongo_database: str = attrs.field(default="securebot", metadata=help_text("MongoDB database"))
+    redis_url: SecretRef | None = attrs.field(
+        default=None,
+        metadata=help_text(
+            "Optional Redis read-through cache, by reference (redis:// or rediss:// URL)"
+        ),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.backend == "sqlite" and not self.path.strip():
+            raise ConfigError("storage.path: the SQLite file name must not be empty")
+        if self.backend == "mongo" and self.mongo_uri is None:
+            raise ConfigError('storage.mongo_uri: required with backend = "mongo"')
+
+
+@attrs.frozen
+class KeysSettings:
+    """The ``[keys]`` table: the sealed keyring that protects every encrypted field."""
+
+    keyring: str = attrs.field(
+        default="securebot.keyring",
+        metadata=help_text(
+            "Sealed keyring file (holds wrapped keys only; made by `securebot keys init`)."
+            " In development a missing file is created with the local dev key provider"
+        ),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if not self.keyring.strip():
+            raise ConfigError("keys.keyring: the keyring file name must not be empty")
+
+
+@attrs.frozen
 class LoggingSettings:
     """The ``[logging]`` table."""
 
@@ -108,6 +156,8 @@ class Config:
     bot: BotSettings = attrs.field(factory=BotSettings)
     plugins: PluginsSettings = attrs.field(factory=PluginsSettings)
     logging: LoggingSettings = attrs.field(factory=LoggingSettings)
+    storage: StorageSettings = attrs.field(factory=StorageSettings)
+    keys: KeysSettings = attrs.field(factory=KeysSettings)
     #: Each plugin's own table (``[plugin.<name>]``), validated by the plugin itself.
     plugin: Mapping[str, Mapping[str, Any]] = attrs.field(
         factory=lambda: types.MappingProxyType({})
@@ -129,7 +179,9 @@ def parse_config(data: Mapping[str, Any], *, source: str = "<memory>") -> Config
     """Validate parsed TOML ``data`` into a :class:`Config`."""
     table = dict(data)
     if "source" in table:
-        raise ConfigError("unknown key 'source' (known keys: bot, logging, plugin, plugins)")
+        raise ConfigError(
+            "unknown key 'source' (known keys: bot, keys, logging, plugin, plugins, storage)"
+        )
     table["source"] = source
     config = build_section(Config, table, "")
     return config

@@ -12,7 +12,6 @@ import click
 
 from giselle.assembly import GiselleAssembly, load_giselle_config
 from securebot.cli.console_cmd import chat_options
-from securebot.core.app import build_bot
 from securebot.errors import ConfigError, SecurebotError
 
 
@@ -71,7 +70,9 @@ def run(config_path: Path | None) -> None:
     logging.basicConfig(
         level=config.logging.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    build_bot(config).run(token, log_handler=None)
+    from securebot.runtime import run_bot
+
+    asyncio.run(run_bot(config, token))
 
 
 @cli.command()

@@ -1,44 +1,39 @@
 """``giselle demo``: Giselle in a local Discord, on the embedded defaults.
 
-The emulator runs in-process with a demo guild; Giselle runs in development mode with its
-durable parts on SQLite in a data directory (a fresh temporary one unless ``--data-dir`` is
-given): the scheduler's jobs (reminders, scheduled commands) and the hash-chained audit log.
-No token, no internet, no servers.
+The emulator runs in-process with a demo guild; Giselle runs in development mode on the same
+services as in production (:mod:`securebot.runtime`), kept in a data directory (a fresh temporary
+one unless ``--data-dir`` is given): records, settings, scheduled jobs and the hash-chained audit
+log in one SQLite file, their sensitive fields sealed by a development keyring whose key file
+lives outside the data directory (``~/.config/securebot/dev-kek``). No token, no internet, no
+servers.
 """
 
 from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+
+import attrs
 
 from securebot.core.config import Config
-from securebot.storage.sqlite.audit import SqliteAuditStore
-from securebot.storage.sqlite.backend import SqliteBackend
-from securebot.storage.sqlite.jobs import SqliteJobStore
+from securebot.runtime import open_services
 from securebot.testing.console import ChatOptions, chat_local
 from securebot.testing.scenario_file import Scenario
 
 #: The SQLite file inside the data directory.
 DATABASE = "giselle-demo.sqlite3"
+#: The sealed development keyring inside the data directory (its key file lives outside it).
+KEYRING = "giselle-demo.keyring"
 
 
-@contextlib.asynccontextmanager
-async def sqlite_wiring(data_dir: Path) -> AsyncIterator[Callable[[Any], Awaitable[None]]]:
-    """Open the demo database; yield the function that moves a bot's stores onto it."""
-    backend = SqliteBackend(data_dir / DATABASE)
-    await backend.open()
-
-    async def wire(bot: Any) -> None:
-        bot.scheduler.store = SqliteJobStore(backend)
-        bot.audit_log.store = SqliteAuditStore(backend)
-
-    try:
-        yield wire
-    finally:
-        await backend.close()
+def demo_config(config: Config, data_dir: Path) -> Config:
+    """``config`` with its store and keyring files in ``data_dir``."""
+    return attrs.evolve(
+        config,
+        storage=attrs.evolve(config.storage, backend="sqlite", path=str(data_dir / DATABASE)),
+        keys=attrs.evolve(config.keys, keyring=str(data_dir / KEYRING)),
+    )
 
 
 async def run_demo(
@@ -48,6 +43,7 @@ async def run_demo(
     with contextlib.ExitStack() as stack:
         if data_dir is None:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="giselle-")))
-        async with sqlite_wiring(data_dir) as wire:
-            return await chat_local(config, scenario, options, prepare=wire)
+        config = demo_config(config, data_dir)
+        async with open_services(config) as services:
+            return await chat_local(config, scenario, options, prepare=services.wire)
     raise AssertionError("unreachable")  # pragma: no cover - the with block always returns

@@ -3,18 +3,33 @@
 Due times are kept both as ISO 8601 text (to rebuild the exact aware datetime) and as unix
 seconds (to order and compare). A claim is one conditional ``UPDATE``: exactly one process
 sharing the file wins it.
+
+A job's payload holds what users typed (a reminder's text, a scheduled command line). Given a
+:class:`~securebot.crypto.FieldCipher`, the store seals it (``sealed:`` + base64url envelope,
+bound to the job id and its guild, so a guild's crypto-shred covers its jobs too); plain JSON
+payloads written without a cipher still read.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import json
 import sqlite3
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from securebot.core.scheduler.model import Job
-from securebot.errors import CorruptRecordError
+from securebot.crypto.context import GLOBAL_SCOPE, FieldContext
+from securebot.errors import CorruptRecordError, CryptoError
 from securebot.storage.sqlite.backend import SqliteBackend
+
+if TYPE_CHECKING:
+    from securebot.crypto import FieldCipher
+
+#: Marks a sealed payload in the ``payload`` column.
+SEALED = "sealed:"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -26,8 +41,39 @@ CREATE INDEX IF NOT EXISTS jobs_due ON jobs (due_ts);
 """
 
 
-def _job(row: Any) -> Job:
+def _context(job_id: str, guild_id: int | None) -> FieldContext:
+    scope = GLOBAL_SCOPE if guild_id is None else str(guild_id)
+    return FieldContext("scheduler.jobs", "payload", job_id, scope)
+
+
+def _seal(cipher: FieldCipher | None, job: Job) -> str:
+    text = json.dumps(dict(job.payload))
+    if cipher is None:
+        return text
+    blob = cipher.encrypt(text, _context(job.id, job.guild_id))
+    return SEALED + base64.urlsafe_b64encode(blob).decode("ascii")
+
+
+def _open(cipher: FieldCipher | None, job_id: str, guild_id: int | None, stored: str) -> Any:
+    if not stored.startswith(SEALED):
+        return json.loads(stored)
+    if cipher is None:
+        raise CorruptRecordError(f"scheduled job {job_id} is sealed and no keyring is configured")
     try:
+        blob = base64.urlsafe_b64decode(stored[len(SEALED) :])
+        text = cipher.decrypt(blob, _context(job_id, guild_id))
+    except (binascii.Error, ValueError, CryptoError) as exc:
+        raise CorruptRecordError(f"scheduled job {job_id} cannot be opened: {exc}") from None
+    if not isinstance(text, str):
+        raise CorruptRecordError(f"scheduled job {job_id} holds no JSON payload")
+    return json.loads(text)
+
+
+def _job(row: Any, cipher: FieldCipher | None = None) -> Job:
+    try:
+        payload = _open(cipher, row[0], row[3], row[6])
+        if not isinstance(payload, Mapping):
+            raise TypeError("payload is not a JSON object")
         return Job(
             id=row[0],
             kind=row[1],
@@ -35,7 +81,7 @@ def _job(row: Any) -> Job:
             guild_id=row[3],
             user_id=row[4],
             channel_id=row[5],
-            payload=json.loads(row[6]),
+            payload=payload,
             interval=row[7],
             created_at=None if row[8] is None else dt.datetime.fromisoformat(row[8]),
         )
@@ -46,9 +92,14 @@ def _job(row: Any) -> Job:
 class SqliteJobStore:
     """Scheduled jobs in SQLite; share the :class:`SqliteBackend` of the store."""
 
-    def __init__(self, backend: SqliteBackend) -> None:
-        """Keep jobs in ``backend``'s file (table created on first use)."""
+    def __init__(self, backend: SqliteBackend, *, cipher: FieldCipher | None = None) -> None:
+        """Keep jobs in ``backend``'s file (table created on first use).
+
+        :param cipher: seals payloads at rest (purpose ``messages``); without one they are
+            stored as plain JSON (development and tests only).
+        """
         self.backend = backend
+        self.cipher = cipher
         self._ready = False
 
     def _db(self) -> sqlite3.Connection:
@@ -72,7 +123,7 @@ class SqliteJobStore:
                     job.guild_id,
                     job.user_id,
                     job.channel_id,
-                    json.dumps(dict(job.payload)),
+                    _seal(self.cipher, job),
                     job.interval,
                     None if job.created_at is None else job.created_at.isoformat(),
                 ),
@@ -91,7 +142,7 @@ class SqliteJobStore:
             )
             .fetchone()
         )
-        return None if row is None else _job(row)
+        return None if row is None else _job(row, self.cipher)
 
     async def remove(self, job_id: str) -> bool:
         """Delete a job."""
@@ -110,7 +161,7 @@ class SqliteJobStore:
             )
             .fetchall()
         )
-        return [_job(row) for row in rows]
+        return [_job(row, self.cipher) for row in rows]
 
     async def upcoming(self) -> dt.datetime | None:
         """The earliest due time."""
@@ -131,7 +182,8 @@ class SqliteJobStore:
                 sql.append(f"AND {column}=?")
                 args.append(value)
         sql.append("ORDER BY due_ts, id")
-        return [_job(row) for row in self._db().execute(" ".join(sql), args).fetchall()]
+        rows = self._db().execute(" ".join(sql), args).fetchall()
+        return [_job(row, self.cipher) for row in rows]
 
     async def claim(
         self,
