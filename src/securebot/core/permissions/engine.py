@@ -21,6 +21,8 @@ The :class:`~securebot.core.rules.Verdict` names the deciding rule in its ``sour
 
 from __future__ import annotations
 
+import functools
+
 import discord
 
 from securebot.core.permissions.model import (
@@ -28,6 +30,7 @@ from securebot.core.permissions.model import (
     GuildPolicy,
     ModulePolicy,
     PermissionQuery,
+    Requirement,
     permission_names,
 )
 from securebot.core.rules import Verdict
@@ -36,10 +39,12 @@ from securebot.core.rules import Verdict
 SOURCE = "permissions"
 
 
+@functools.lru_cache(maxsize=4096)
 def _deny(rule: str, reason: str) -> Verdict:
     return Verdict.deny(reason, source=f"{SOURCE}:{rule}")
 
 
+@functools.lru_cache(maxsize=4096)
 def _allow(rule: str, reason: str) -> Verdict:
     return Verdict.allow(reason, source=f"{SOURCE}:{rule}")
 
@@ -85,6 +90,24 @@ def _discord_permissions(query: PermissionQuery) -> Verdict | None:
         missing = permission_names(need.bot_permissions & ~subject.bot_permissions)
         return _deny("bot-missing-permissions", f"I need the {', '.join(missing)} permission(s)")
     return None
+
+
+def needs_member_permissions(
+    module: ModulePolicy, requirement: Requirement, *, everyone_by_default: bool
+) -> bool:
+    """Whether deciding can read the member's Discord permissions for this module and command.
+
+    They are read for the command's own permission needs, for manager status in channel lists,
+    and for the managers' default hold on restricted modules. When none of these can be
+    reached, the verdict is the same whatever the permissions (a law the tests check), so the
+    gate skips computing them.
+    """
+    return bool(
+        requirement.user_permissions
+        or not everyone_by_default
+        or module.channels
+        or module.channel_mode is ChannelMode.WHITELIST
+    )
 
 
 def evaluate(policy: GuildPolicy, query: PermissionQuery) -> Verdict:
