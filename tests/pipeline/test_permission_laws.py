@@ -215,3 +215,19 @@ def test_plugin_rules_only_narrow_the_engine(
         assert not verdict.allowed
     else:
         assert verdict == engine
+
+
+@given(modules, queries)
+def test_member_permissions_are_only_needed_where_the_engine_reads_them(
+    module: ModulePolicy, query: PermissionQuery
+) -> None:
+    """The gate skips computing a member's permissions when
+    ``needs_member_permissions`` says no rule can read them: the verdict must not change."""
+    from securebot.core.permissions.engine import needs_member_permissions
+
+    if needs_member_permissions(
+        module, query.requirement, everyone_by_default=query.everyone_by_default
+    ):
+        return
+    without = attrs.evolve(query, subject=attrs.evolve(query.subject, permissions=0))
+    assert evaluate(_policy(module), without) == evaluate(_policy(module), query)

@@ -1,26 +1,28 @@
-"""``securebot audit verify`` / ``export`` against a durable store written by a real bot run.
+"""``securebot audit verify`` / ``export`` against the SQLite audit store a real bot run wrote.
 
-The store is :class:`FileAuditStore` (JSON Lines on disk) registered as ``file:`` — the storage
-layer's SQLite audit store was not available when this was written; the CLI opens stores through
-the same factory either way. Tampering is done on the stored lines, as an attacker with disk
-access would.
+Tampering is done with ``sqlite3`` on the database file, as someone with disk access would:
+changing a stored entry, deleting one, swapping two. ``verify`` must fail (exit 1) and name the
+first bad entry; ``export`` writes JSON Lines in which no secret argument appears.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from tests.pipeline.harness import stub_bot
 from tests.pipeline.stub import ADMIN, BOB, GUILD
-from tests.plugins.auditlog.filestore import FileAuditStore
 
 import securebot
 from securebot.cli import audit_cmd, cli
 from securebot.plugins.core_commands import CoreCommands
+from securebot.storage.sqlite import SqliteAuditStore, SqliteBackend
+
+ENTRIES = 8  # four commands (one with bad input) and their four replies
 
 
 class Util(securebot.Plugin):
@@ -34,98 +36,120 @@ class Util(securebot.Plugin):
 
 
 @pytest.fixture
-def store_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setitem(audit_cmd.STORE_OPENERS, "file", lambda loc: FileAuditStore(Path(loc)))
-    directory = tmp_path / "audit"
+def database(tmp_path: Path) -> Path:
+    path = tmp_path / "securebot.sqlite3"
 
     async def produce() -> None:
+        backend = SqliteBackend(path)
+        await backend.open()
+
         def setup(bot: securebot.Bot) -> None:
-            bot.audit_log.store = FileAuditStore(directory)
+            bot.audit_log.store = SqliteAuditStore(backend)
 
         async with stub_bot([Util(), CoreCommands()], setup=setup) as (_bot, d):
             await d.say("!join 7 hunter2-secret")
             await d.say("!ping", author=BOB)
             await d.say("!join eight hunter2-secret", author=ADMIN)
             await d.say("!ping")
+        await backend.close()
 
     asyncio.run(produce())
-    return directory
+    return path
 
 
-def _lines(directory: Path) -> list[str]:
-    return (directory / "entries.jsonl").read_text().splitlines()
+def _sql(path: Path, *statements: tuple[str, tuple[object, ...]]) -> None:
+    with sqlite3.connect(path) as db:
+        for statement, params in statements:
+            db.execute(statement, params)
 
 
-def _write(directory: Path, lines: list[str]) -> None:
-    (directory / "entries.jsonl").write_text("".join(line + "\n" for line in lines))
+def _record(path: Path, seq: int) -> dict:
+    with sqlite3.connect(path) as db:
+        (text,) = db.execute(
+            "SELECT record FROM audit_entries WHERE chain=? AND seq=?", (str(GUILD), seq)
+        ).fetchone()
+    return json.loads(text)
 
 
-def _verify(directory: Path) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["audit", "verify", "--store", f"file:{directory}"])
+def _verify(path: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["audit", "verify", "--store", f"sqlite:{path}"])
     return result.exit_code, result.output
 
 
-def test_an_untouched_store_verifies(store_dir: Path) -> None:
-    code, output = _verify(store_dir)
+def test_an_untouched_store_verifies(database: Path) -> None:
+    code, output = _verify(database)
     assert code == 0, output
-    assert f"chain {GUILD}: ok (8 entries)" in output
+    assert f"chain {GUILD}: ok ({ENTRIES} entries)" in output
     assert "all 1 chain(s) verified" in output
 
 
-@pytest.mark.parametrize("index", [0, 3, 6])
-def test_a_changed_entry_fails_and_is_named(store_dir: Path, index: int) -> None:
-    lines = _lines(store_dir)
-    data = json.loads(lines[index])
-    data["record"]["actor_id"] = 1
-    lines[index] = json.dumps(data)
-    _write(store_dir, lines)
-    code, output = _verify(store_dir)
+@pytest.mark.parametrize("seq", [1, 4, ENTRIES])
+def test_a_changed_entry_fails_and_is_named(database: Path, seq: int) -> None:
+    record = _record(database, seq)
+    record["actor_id"] = 1
+    _sql(
+        database,
+        (
+            "UPDATE audit_entries SET record=? WHERE chain=? AND seq=?",
+            (json.dumps(record), str(GUILD), seq),
+        ),
+    )
+    code, output = _verify(database)
     assert code == 1
-    assert f"BROKEN at entry {index + 1}: entry content changed" in output
+    assert f"BROKEN at entry {seq}: entry content changed" in output
 
 
-@pytest.mark.parametrize("index", [0, 3, 6])
-def test_a_removed_entry_fails_and_is_named(store_dir: Path, index: int) -> None:
-    lines = _lines(store_dir)
-    del lines[index]
-    _write(store_dir, lines)
-    code, output = _verify(store_dir)
+@pytest.mark.parametrize("seq", [1, 4, ENTRIES])
+def test_a_removed_entry_fails_and_is_named(database: Path, seq: int) -> None:
+    _sql(database, ("DELETE FROM audit_entries WHERE chain=? AND seq=?", (str(GUILD), seq)))
+    code, output = _verify(database)
     assert code == 1
-    assert f"BROKEN at entry {index + 1}" in output
+    assert f"BROKEN at entry {seq}" in output
 
 
-@pytest.mark.parametrize("index", [0, 2, 5])
-def test_reordered_entries_fail_and_the_first_is_named(store_dir: Path, index: int) -> None:
-    lines = _lines(store_dir)
-    lines[index], lines[index + 1] = lines[index + 1], lines[index]
-    _write(store_dir, lines)
-    code, output = _verify(store_dir)
+@pytest.mark.parametrize("seq", [1, 3, ENTRIES - 1])
+def test_reordered_entries_fail_and_the_first_is_named(database: Path, seq: int) -> None:
+    swap = "UPDATE audit_entries SET seq=? WHERE chain=? AND seq=?"
+    chain = str(GUILD)
+    _sql(
+        database,
+        (swap, (-1, chain, seq)),
+        (swap, (seq, chain, seq + 1)),
+        (swap, (seq + 1, chain, -1)),
+    )
+    code, output = _verify(database)
     assert code == 1
-    assert f"BROKEN at entry {index + 1}" in output
+    assert f"BROKEN at entry {seq}" in output
 
 
-def test_a_rehashed_forgery_is_still_caught(store_dir: Path) -> None:
-    """Editing an entry and fixing its own hash breaks the next entry's link."""
+def test_a_rehashed_forgery_is_still_caught(database: Path) -> None:
+    """Editing an entry and recomputing its own hash breaks the next entry's link."""
     from securebot.core.audit import AuditEvent
     from securebot.core.audit.chain import entry_hash
 
-    lines = _lines(store_dir)
-    data = json.loads(lines[2])
-    data["record"]["outcome"] = "ok-forged"
-    record = dict(data["record"])
+    record = _record(database, 3)
+    record["outcome"] = "ok-forged"
+    plain = dict(record)
     for field in ("arguments", "detail"):
-        record[field] = json.loads(record[field])
-    data["hash"] = entry_hash(
-        data["chain"], data["seq"], data["prev_hash"], AuditEvent.from_dict(record)
+        plain[field] = json.loads(plain[field])
+    with sqlite3.connect(database) as db:
+        (prev,) = db.execute(
+            "SELECT prev_hash FROM audit_entries WHERE chain=? AND seq=3", (str(GUILD),)
+        ).fetchone()
+    forged = entry_hash(str(GUILD), 3, prev, AuditEvent.from_dict(plain))
+    _sql(
+        database,
+        (
+            "UPDATE audit_entries SET record=?, hash=? WHERE chain=? AND seq=3",
+            (json.dumps(record), forged, str(GUILD)),
+        ),
     )
-    lines[2] = json.dumps(data)
-    _write(store_dir, lines)
-    code, output = _verify(store_dir)
+    code, output = _verify(database)
     assert code == 1
     assert "BROKEN at entry 4: link to the previous entry broken" in output
 
 
-def test_export_writes_json_lines_without_secrets(store_dir: Path, tmp_path: Path) -> None:
+def test_export_writes_json_lines_without_secrets(database: Path, tmp_path: Path) -> None:
     out = tmp_path / "export.jsonl"
     result = CliRunner().invoke(
         cli,
@@ -135,28 +159,30 @@ def test_export_writes_json_lines_without_secrets(store_dir: Path, tmp_path: Pat
             "--guild",
             str(GUILD),
             "--store",
-            f"file:{store_dir}",
+            f"sqlite:{database}",
             "--output",
             str(out),
         ],
     )
     assert result.exit_code == 0, result.output
-    assert f"exported 8 entries of guild {GUILD}" in result.output
+    assert f"exported {ENTRIES} entries of guild {GUILD}" in result.output
     records = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["seq"] for r in records] == list(range(1, 9))
+    assert [r["seq"] for r in records] == list(range(1, ENTRIES + 1))
     joined = [r["event"] for r in records if r["event"]["action"] == "join"]
     assert joined[0]["arguments"] == {"pin": "<redacted>", "room": "7"}
     assert joined[0]["kind"] == "command"
     assert "hunter2" not in out.read_text()
-    assert "hunter2" not in (store_dir / "entries.jsonl").read_text()
+    assert b"hunter2" not in database.read_bytes()
+    wal = database.with_name(database.name + "-wal")
+    assert not wal.exists() or b"hunter2" not in wal.read_bytes()
 
 
-def test_export_to_stdout(store_dir: Path) -> None:
+def test_export_to_stdout(database: Path) -> None:
     result = CliRunner().invoke(
-        cli, ["audit", "export", "--guild", str(GUILD), "--store", f"file:{store_dir}"]
+        cli, ["audit", "export", "--guild", str(GUILD), "--store", f"sqlite:{database}"]
     )
     assert result.exit_code == 0
-    assert sum(1 for line in result.output.splitlines() if line.startswith("{")) == 8
+    assert sum(1 for line in result.output.splitlines() if line.startswith("{")) == ENTRIES
 
 
 @pytest.mark.parametrize(
@@ -165,6 +191,7 @@ def test_export_to_stdout(store_dir: Path) -> None:
         (["audit", "verify"], "no audit store given"),
         (["audit", "verify", "--store", "mongo:x"], "is not understood"),
         (["audit", "verify", "--store", "nothing"], "is not understood"),
+        (["audit", "verify", "--store", "sqlite:/nonexistent/x.db"], "does not exist"),
         (["audit", "export"], "Missing option '--guild'"),
     ],
 )
@@ -179,9 +206,9 @@ def test_operator_mistakes_are_one_clear_line(
 
 
 def test_the_store_can_come_from_the_environment(
-    store_dir: Path, monkeypatch: pytest.MonkeyPatch
+    database: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(audit_cmd.STORE_ENV, f"file:{store_dir}")
+    monkeypatch.setenv(audit_cmd.STORE_ENV, f"sqlite:{database}")
     result = CliRunner().invoke(cli, ["audit", "verify", "--guild", str(GUILD)])
     assert result.exit_code == 0
-    assert "ok (8 entries)" in result.output
+    assert f"ok ({ENTRIES} entries)" in result.output
