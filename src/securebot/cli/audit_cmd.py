@@ -1,17 +1,19 @@
 """``securebot audit``: verify the audit chains, export a server's trail (operators).
 
-``securebot audit verify [--store URL] [--guild ID]`` reads every chain (or one server's) from
-the durable audit store and checks each hash link; it prints one line per chain, names the first
-entry that was changed, removed or reordered, and exits with status 1 if any chain is broken.
+``securebot audit verify [--config FILE] [--store URL] [--guild ID]`` reads every chain (or one
+server's) from the durable audit store and checks each hash link; it prints one line per chain,
+names the first entry that was changed, removed or reordered, and exits with status 1 if any
+chain is broken.
 
-``securebot audit export --guild ID [--store URL] [--output FILE]`` writes the server's entries
-as JSON Lines (one entry a line: position, hashes and event; secret arguments were redacted
-before they were ever stored).
+``securebot audit export --guild ID [--config FILE] [--store URL] [--output FILE]`` writes the
+server's entries as JSON Lines (one entry a line: position, hashes and event; secret arguments
+were redacted before they were ever stored).
 
-The store is named by a URL: ``--store``, else ``$SECUREBOT_AUDIT_STORE``. Its scheme picks an
-opener in :data:`STORE_OPENERS` (``sqlite:PATH`` opens the storage layer's SQLite audit store);
-composition roots and tests may register more. Sealed (encrypted) fields are opened with the
-sealer from :data:`SEALER_FACTORY` (plain by default; the composition root sets the keyring's).
+Where the log is: ``--store URL`` (``sqlite:PATH``; more schemes in :data:`STORE_OPENERS`), else
+``$SECUREBOT_AUDIT_STORE``, else the configuration's ``storage.path`` (``--config``, else
+``$SECUREBOT_CONFIG``, else ``./securebot.toml``). Sealed (encrypted) fields are opened with the
+configured keyring (``keys.keyring``) when it exists — the bot seals them under its ``audit``
+key — and otherwise read as plain text (development logs).
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from typing import IO, Any
 
 import click
 
+from securebot.cli.options import config_option, resolve_config
 from securebot.core.audit import AuditLog, AuditStore, FieldSealer, PlainSealer, VerifyReport
+from securebot.core.config import Config
 from securebot.errors import ConfigError, DecryptionError
 
 #: Environment variable naming the audit store when ``--store`` is not given.
@@ -52,15 +56,19 @@ STORE_OPENERS: dict[str, Callable[[str], AuditStore]] = {"sqlite": _open_sqlite}
 SEALER_FACTORY: Callable[[], FieldSealer] = PlainSealer
 
 
-def open_audit_store(url: str | None) -> AuditStore:
-    """Open the audit store named by ``url`` (else ``$SECUREBOT_AUDIT_STORE``).
+def open_audit_store(url: str | None, config: Config | None = None) -> AuditStore:
+    """Open the audit store named by ``url`` (else ``$SECUREBOT_AUDIT_STORE``, else the
+    configuration's SQLite ``storage.path``).
 
     :raises ConfigError: no store named, unknown scheme, or the store cannot be opened.
     """
     url = url or os.environ.get(STORE_ENV, "")
+    if not url and config is not None and config.source != "<defaults>":
+        url = f"sqlite:{config.storage.path}"
     if not url:
         raise ConfigError(
-            f"no audit store given: pass --store sqlite:/path/to/securebot.db or set {STORE_ENV}"
+            "no audit store given: pass --config FILE or --store sqlite:/path/to/securebot.db,"
+            f" or set {STORE_ENV}"
         )
     scheme, sep, location = url.partition(":")
     opener = STORE_OPENERS.get(scheme) if sep else None
@@ -74,15 +82,36 @@ def _run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-async def _verify(store: AuditStore, guild: int | None) -> list[VerifyReport]:
-    log = AuditLog(store, sealer=SEALER_FACTORY())
+def _keyed(config: Config) -> Config | None:
+    """``config`` when it names a keyring file that exists (its sealer opens the fields)."""
+    if config.source == "<defaults>" or not Path(config.keys.keyring).expanduser().exists():
+        return None
+    return config
+
+
+async def _sealer(config: Config | None) -> FieldSealer:
+    """The configured keyring's audit sealer (see :func:`_keyed`), else the default."""
+    if config is None:
+        return SEALER_FACTORY()
+    from securebot.core.audit import CipherSealer
+    from securebot.crypto import FieldCipher
+    from securebot.runtime.keys import open_configured_keyring
+
+    keys = await open_configured_keyring(config)
+    return CipherSealer(FieldCipher(keys.keyring, "audit"))
+
+
+async def _verify(
+    store: AuditStore, guild: int | None, config: Config | None
+) -> list[VerifyReport]:
+    log = AuditLog(store, sealer=await _sealer(config))
     if guild is not None:
         return [await log.verify(str(guild))]
     return await log.verify_all()
 
 
-async def _export(store: AuditStore, guild: int, out: IO[str]) -> int:
-    log = AuditLog(store, sealer=SEALER_FACTORY())
+async def _export(store: AuditStore, guild: int, out: IO[str], config: Config | None) -> int:
+    log = AuditLog(store, sealer=await _sealer(config))
     chain = str(guild)
     count = 0
     for entry in await log.entries(chain):
@@ -113,12 +142,14 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
+@config_option
 @_store_option
 @click.option("--guild", type=int, default=None, help="Verify only this server's chain.")
-def verify_command(store_url: str | None, guild: int | None) -> None:
+def verify_command(config_path: Path | None, store_url: str | None, guild: int | None) -> None:
     """Check every chain; exit 1 naming the first changed, removed or reordered entry."""
-    store = open_audit_store(store_url)
-    reports = _run(_verify(store, guild))
+    config = resolve_config(config_path)
+    store = open_audit_store(store_url, config)
+    reports = _run(_verify(store, guild, _keyed(config)))
     if not reports:
         click.echo("no audit chains found")
         return
@@ -132,6 +163,7 @@ def verify_command(store_url: str | None, guild: int | None) -> None:
 
 
 @audit_group.command("export")
+@config_option
 @_store_option
 @click.option("--guild", type=int, required=True, help="The server whose trail to export.")
 @click.option(
@@ -140,15 +172,18 @@ def verify_command(store_url: str | None, guild: int | None) -> None:
     default=None,
     help="File to write (default: standard output).",
 )
-def export_command(store_url: str | None, guild: int, output: Path | None) -> None:
+def export_command(
+    config_path: Path | None, store_url: str | None, guild: int, output: Path | None
+) -> None:
     """Write a server's audit entries as JSON Lines."""
-    store = open_audit_store(store_url)
+    config = resolve_config(config_path)
+    store = open_audit_store(store_url, config)
     try:
         if output is None:
-            count = _run(_export(store, guild, sys.stdout))
+            count = _run(_export(store, guild, sys.stdout, _keyed(config)))
         else:
             with output.open("w", encoding="utf-8") as handle:
-                count = _run(_export(store, guild, handle))
+                count = _run(_export(store, guild, handle, _keyed(config)))
     except (DecryptionError, ValueError) as exc:
         raise ConfigError(f"audit chain {guild} cannot be read: {exc}") from None
     click.echo(f"exported {count} entr{'y' if count == 1 else 'ies'} of guild {guild}", err=True)

@@ -212,3 +212,64 @@ def test_the_store_can_come_from_the_environment(
     result = CliRunner().invoke(cli, ["audit", "verify", "--guild", str(GUILD)])
     assert result.exit_code == 0
     assert f"ok ({ENTRIES} entries)" in result.output
+
+
+def test_a_sealed_log_is_verified_and_exported_with_the_configured_keyring(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot seals arguments under the keyring's ``audit`` key; ``--config`` finds the SQLite
+    file and the keyring. Without the keyring the sealed fields do not open: verify fails."""
+    from securebot.core.audit import CipherSealer
+    from securebot.core.config import load_config
+    from securebot.crypto import FieldCipher
+    from securebot.runtime.keys import open_configured_keyring
+
+    monkeypatch.delenv(audit_cmd.STORE_ENV, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # the development key file lives outside the repo
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    database = tmp_path / "securebot.sqlite3"
+    config_file = tmp_path / "securebot.toml"
+    config_file.write_text(
+        '[bot]\nenvironment = "development"\n'
+        f'[storage]\npath = "{database}"\n[keys]\nkeyring = "{tmp_path / "keyring.json"}"\n'
+    )
+
+    async def produce() -> None:
+        config = load_config(config_file)
+        keys = await open_configured_keyring(config)
+        backend = SqliteBackend(database)
+        await backend.open()
+
+        def setup(bot: securebot.Bot) -> None:
+            bot.audit_log.store = SqliteAuditStore(backend)
+            bot.audit_log.sealer = CipherSealer(FieldCipher(keys.keyring, "audit"))
+
+        async with stub_bot([Util(), CoreCommands()], setup=setup) as (_bot, d):
+            await d.say("!join 4242 hunter2-secret")
+        await backend.close()
+
+    asyncio.run(produce())
+    assert b"4242" not in database.read_bytes()  # arguments are sealed at rest
+    result = CliRunner().invoke(cli, ["audit", "verify", "--config", str(config_file)])
+    assert result.exit_code == 0, result.output
+    assert f"chain {GUILD}: ok (2 entries)" in result.output
+    out = tmp_path / "trail.jsonl"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "audit",
+            "export",
+            "--config",
+            str(config_file),
+            "--guild",
+            str(GUILD),
+            "--output",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert '"room": "4242"' in out.read_text()
+    assert "hunter2" not in out.read_text()
+    unkeyed = CliRunner().invoke(cli, ["audit", "verify", "--store", f"sqlite:{database}"])
+    assert unkeyed.exit_code == 1
+    assert "unreadable" in unkeyed.output
