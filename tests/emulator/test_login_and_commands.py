@@ -50,3 +50,14 @@ async def test_securebot_bot_fixture_answers_ping(securebot_bot, emulator, disco
     reply = await emulator.ask(discord_guild.member, discord_guild.general, "!ping")
     assert reply.content.lower().startswith("pong")
     assert emulator.calls_to("GET /gateway/bot"), "an AutoShardedBot asks for the gateway"
+
+
+async def test_a_parser_error_in_the_client_is_surfaced_not_hidden(
+    emulator: Emulator, discord_guild: StandardGuild
+) -> None:
+    with pytest.raises(BotStartError) as info:
+        async with running(ping_bot(), emulator, "test-token"):
+            # a payload discord.py cannot parse kills its connection task
+            emulator.gateway.dispatch_guild("MESSAGE_CREATE", discord_guild.guild, {"id": "1"})
+            await emulator.wait_for(lambda: False, timeout=1)
+    assert isinstance(info.value.__cause__, KeyError)
