@@ -55,9 +55,12 @@ async def test_securebot_bot_fixture_answers_ping(securebot_bot, emulator, disco
 async def test_a_parser_error_in_the_client_is_surfaced_not_hidden(
     emulator: Emulator, discord_guild: StandardGuild
 ) -> None:
-    with pytest.raises(BotStartError) as info:
+    async def run_until_the_client_dies() -> None:
         async with running(ping_bot(), emulator, "test-token"):
             # a payload discord.py cannot parse kills its connection task
             emulator.gateway.dispatch_guild("MESSAGE_CREATE", discord_guild.guild, {"id": "1"})
             await emulator.wait_for(lambda: False, timeout=1)
+
+    with pytest.raises(BotStartError) as info:
+        await run_until_the_client_dies()
     assert isinstance(info.value.__cause__, KeyError)
