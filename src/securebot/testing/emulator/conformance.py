@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 _DOC_URI = "urn:discord-openapi"
+#: Compiled validators, shared by every checker of the same document: spec -> (route, status).
+_VALIDATORS: dict[str, dict[tuple[str, int], Any]] = {}
 
 #: Schemas replaced because Discord's written documentation (which wins, says the spec) and
 #: Discord itself disagree with the spec. Field errors of 50035 carry string codes such as
@@ -69,7 +71,7 @@ class Conformance:
 
         self._doc, self._registry = _load(str(self.spec))
         self._validator_cls = Draft202012Validator
-        self._validators: dict[tuple[str, int], Any] = {}
+        self._validators = _VALIDATORS.setdefault(str(self.spec), {})
 
     def _pointer(self, route: str, status: int) -> str | None:
         method, _, template = route.partition(" ")
