@@ -26,6 +26,7 @@ from securebot.core.manifest import PluginManifest, UserData
 from securebot.core.markers import hookimpl, hookspec
 from securebot.core.permissions import (
     ChannelMode,
+    GuildPolicy,
     ModulePolicy,
     SecureView,
     check_can_act_on,
@@ -53,6 +54,7 @@ __all__ = [
     "Duration",
     "DurationWithSeconds",
     "Flags",
+    "GuildPolicy",
     "JobRun",
     "ModulePolicy",
     "Plugin",

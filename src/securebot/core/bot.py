@@ -63,6 +63,10 @@ SILENT_RULES = frozenset(
     }
 )
 _VERDICTS = "_securebot_verdicts"
+#: The verdict when the permission check itself fails (fail closed).
+FAILED_CHECK = Verdict.deny(
+    "the permission settings could not be read; try again later", source="permissions:error"
+)
 
 
 class AccessDenied(commands.CheckFailure):
@@ -178,7 +182,11 @@ class Bot(commands.AutoShardedBot):
         )
 
     async def _permission_check(self, ctx: Context) -> bool:
-        verdict = await self.permissions.check_context(ctx)
+        try:
+            verdict = await self.permissions.check_context(ctx)
+        except Exception:  # unreadable settings, store down...: fail closed, and say so
+            logger.exception("permission check failed; denying")
+            verdict = FAILED_CHECK
         verdicts: dict[str, Verdict] | None = getattr(ctx, _VERDICTS, None)
         if verdicts is None:
             verdicts = {}

@@ -4,7 +4,8 @@ Managers (Manage Server, by default) grant and revoke modules to roles and users
 module's channel list and its mode, disable whole modules, and see the settings and anyone's
 effective permissions. Every change goes through ``bot.permissions.update`` (so the gate's
 :class:`PolicyStore` keeps it: memory by default, storage when the composition root wires it)
-and is written to the audit log as a configuration change.
+and is written to the audit log as a configuration change. With a Store on the bot
+(``bot.store``, set by the composition root) policies are kept there, per guild.
 
 Hierarchy guards: a manager who is not the server owner cannot change the access of a member
 whose top role is at or above their own, nor of a role at or above their own top role. The
@@ -21,6 +22,7 @@ import discord
 from discord.ext import commands
 
 import securebot
+from securebot.plugins.permissions.policies import StorePolicyStore
 
 #: Longest reply the plugin builds (Discord's message limit is 2000 characters).
 _MAX_REPLY = 1900
@@ -102,6 +104,12 @@ class Permissions(securebot.Plugin):
         intents={"guilds", "guild_messages", "message_content"},
         permissions={"send_messages"},
     )
+
+    @securebot.hookimpl
+    async def securebot_startup(self, bot: securebot.Bot) -> None:
+        """Keep guild policies in the bot's Store when it has one (else in memory)."""
+        if bot.store is not None:
+            bot.permissions.store = StorePolicyStore(bot.store)
 
     # --- helpers ----------------------------------------------------------------------------
 
