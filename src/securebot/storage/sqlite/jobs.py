@@ -6,30 +6,25 @@ sharing the file wins it.
 
 A job's payload holds what users typed (a reminder's text, a scheduled command line). Given a
 :class:`~securebot.crypto.FieldCipher`, the store seals it (``sealed:`` + base64url envelope,
-bound to the job id and its guild, so a guild's crypto-shred covers its jobs too); plain JSON
-payloads written without a cipher still read.
+bound to the job id and its guild, so a guild's crypto-shred covers its jobs too:
+:mod:`securebot.storage.job_payloads`); plain JSON payloads written without a cipher still read.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 import sqlite3
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from securebot.core.scheduler.model import Job
-from securebot.crypto.context import GLOBAL_SCOPE, FieldContext
-from securebot.errors import CorruptRecordError, CryptoError
+from securebot.errors import CorruptRecordError
+from securebot.storage.job_payloads import SEALED, open_payload, seal_payload
 from securebot.storage.sqlite.backend import SqliteBackend
 
 if TYPE_CHECKING:
     from securebot.crypto import FieldCipher
 
-#: Marks a sealed payload in the ``payload`` column.
-SEALED = "sealed:"
+__all__ = ["SEALED", "SqliteJobStore"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -41,39 +36,9 @@ CREATE INDEX IF NOT EXISTS jobs_due ON jobs (due_ts);
 """
 
 
-def _context(job_id: str, guild_id: int | None) -> FieldContext:
-    scope = GLOBAL_SCOPE if guild_id is None else str(guild_id)
-    return FieldContext("scheduler.jobs", "payload", job_id, scope)
-
-
-def _seal(cipher: FieldCipher | None, job: Job) -> str:
-    text = json.dumps(dict(job.payload))
-    if cipher is None:
-        return text
-    blob = cipher.encrypt(text, _context(job.id, job.guild_id))
-    return SEALED + base64.urlsafe_b64encode(blob).decode("ascii")
-
-
-def _open(cipher: FieldCipher | None, job_id: str, guild_id: int | None, stored: str) -> Any:
-    if not stored.startswith(SEALED):
-        return json.loads(stored)
-    if cipher is None:
-        raise CorruptRecordError(f"scheduled job {job_id} is sealed and no keyring is configured")
-    try:
-        blob = base64.urlsafe_b64decode(stored[len(SEALED) :])
-        text = cipher.decrypt(blob, _context(job_id, guild_id))
-    except (binascii.Error, ValueError, CryptoError) as exc:
-        raise CorruptRecordError(f"scheduled job {job_id} cannot be opened: {exc}") from None
-    if not isinstance(text, str):
-        raise CorruptRecordError(f"scheduled job {job_id} holds no JSON payload")
-    return json.loads(text)
-
-
 def _job(row: Any, cipher: FieldCipher | None = None) -> Job:
     try:
-        payload = _open(cipher, row[0], row[3], row[6])
-        if not isinstance(payload, Mapping):
-            raise TypeError("payload is not a JSON object")
+        payload = open_payload(cipher, row[0], row[3], row[6])
         return Job(
             id=row[0],
             kind=row[1],
@@ -123,7 +88,7 @@ class SqliteJobStore:
                     job.guild_id,
                     job.user_id,
                     job.channel_id,
-                    _seal(self.cipher, job),
+                    seal_payload(self.cipher, job),
                     job.interval,
                     None if job.created_at is None else job.created_at.isoformat(),
                 ),

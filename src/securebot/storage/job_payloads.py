@@ -1,0 +1,77 @@
+"""Sealing scheduled jobs' payloads at rest, shared by every :class:`JobStore` backend.
+
+A job's payload holds what users typed (a reminder's text, a scheduled command line). Given a
+:class:`~securebot.crypto.FieldCipher`, a store keeps it as ``sealed:`` + the base64url
+envelope, bound to the job id and its guild (associated data: collection ``scheduler.jobs``,
+field ``payload``, key = job id, scope = guild id or the global scope), so a guild's
+crypto-shred covers its jobs too. Without a cipher the payload is plain JSON (development and
+tests); plain payloads written that way still read once a cipher is configured.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from securebot.crypto.context import GLOBAL_SCOPE, FieldContext
+from securebot.errors import CorruptRecordError, CryptoError
+
+if TYPE_CHECKING:
+    from securebot.core.scheduler.model import Job
+    from securebot.crypto import FieldCipher
+
+__all__ = ["SEALED", "open_payload", "payload_context", "seal_payload"]
+
+#: Marks a sealed payload.
+SEALED = "sealed:"
+
+
+def payload_context(job_id: str, guild_id: int | None) -> FieldContext:
+    """The associated data a job's payload is sealed under."""
+    scope = GLOBAL_SCOPE if guild_id is None else str(guild_id)
+    return FieldContext("scheduler.jobs", "payload", job_id, scope)
+
+
+def seal_payload(cipher: FieldCipher | None, job: Job) -> str:
+    """``job.payload`` as stored: sealed JSON with a cipher, plain JSON without."""
+    text = json.dumps(dict(job.payload))
+    if cipher is None:
+        return text
+    blob = cipher.encrypt(text, payload_context(job.id, job.guild_id))
+    return SEALED + base64.urlsafe_b64encode(blob).decode("ascii")
+
+
+def open_payload(
+    cipher: FieldCipher | None, job_id: str, guild_id: int | None, stored: str
+) -> Mapping[str, Any]:
+    """The payload object back from its stored form.
+
+    :raises CorruptRecordError: sealed without a cipher, not openable (tampered, moved to
+        another job or guild, wrong key), or not a JSON object.
+    """
+    if not isinstance(stored, str):
+        raise CorruptRecordError(f"scheduled job {job_id} holds no stored payload")
+    if stored.startswith(SEALED):
+        if cipher is None:
+            raise CorruptRecordError(
+                f"scheduled job {job_id} is sealed and no keyring is configured"
+            )
+        try:
+            blob = base64.urlsafe_b64decode(stored[len(SEALED) :])
+            text = cipher.decrypt(blob, payload_context(job_id, guild_id))
+        except (binascii.Error, ValueError, CryptoError) as exc:
+            raise CorruptRecordError(f"scheduled job {job_id} cannot be opened: {exc}") from None
+        if not isinstance(text, str):
+            raise CorruptRecordError(f"scheduled job {job_id} holds no JSON payload")
+    else:
+        text = stored
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        raise CorruptRecordError(f"scheduled job {job_id} holds no JSON payload") from None
+    if not isinstance(payload, Mapping):
+        raise CorruptRecordError(f"scheduled job {job_id}: payload is not a JSON object")
+    return payload
