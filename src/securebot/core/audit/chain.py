@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import attrs
 
@@ -21,24 +22,40 @@ from securebot.core.audit.model import AuditEntry, AuditEvent
 GENESIS = "0" * 64
 
 
-def canonical(event: AuditEvent) -> bytes:
-    """The exact bytes hashed for ``event`` (sorted keys, no spaces, UTF-8)."""
+def canonical(event: AuditEvent, record: Mapping[str, Any] | None = None) -> bytes:
+    """The exact bytes hashed for ``event`` (sorted keys, no spaces, UTF-8).
+
+    :param record: ``event.to_dict()`` when the caller already has it.
+    """
     return json.dumps(
-        event.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+        event.to_dict() if record is None else record,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
     ).encode()
 
 
-def entry_hash(chain: str, seq: int, prev_hash: str, event: AuditEvent) -> str:
-    """The hash of an entry."""
+def entry_hash(
+    chain: str,
+    seq: int,
+    prev_hash: str,
+    event: AuditEvent,
+    record: Mapping[str, Any] | None = None,
+) -> str:
+    """The hash of an entry (``record``: ``event.to_dict()``, if already made)."""
     digest = hashlib.sha256(f"{chain}|{seq}|{prev_hash}|".encode())
-    digest.update(canonical(event))
+    digest.update(canonical(event, record))
     return digest.hexdigest()
 
 
-def seal(event: AuditEvent, seq: int, prev_hash: str) -> AuditEntry:
+def seal(
+    event: AuditEvent, seq: int, prev_hash: str, record: Mapping[str, Any] | None = None
+) -> AuditEntry:
     """Seal ``event`` at position ``seq`` after an entry whose hash is ``prev_hash``."""
     chain = event.chain
-    return AuditEntry(chain, seq, prev_hash, entry_hash(chain, seq, prev_hash, event), event)
+    digest = entry_hash(chain, seq, prev_hash, event, record)
+    return AuditEntry(chain, seq, prev_hash, digest, event)
 
 
 @attrs.frozen

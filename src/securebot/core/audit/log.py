@@ -93,22 +93,23 @@ class AuditLog:
         for _attempt in range(_RETRIES):
             head = await self.store.head(chain)
             entries: list[AuditEntry] = []
+            stored: list[StoredEntry] = []
             prev = head
             for event in events:
-                entry = seal(event, prev.seq + 1, prev.hash)
+                record = event.to_dict()
+                entry = seal(event, prev.seq + 1, prev.hash, record)
                 entries.append(entry)
-                prev = Anchor(entry.seq, entry.hash)
-            stored = [
-                StoredEntry(
-                    chain,
-                    entry.seq,
-                    entry.prev_hash,
-                    entry.hash,
-                    entry.event.at,
-                    encode_record(entry.event, chain, entry.seq, self.sealer),
+                stored.append(
+                    StoredEntry(
+                        chain,
+                        entry.seq,
+                        entry.prev_hash,
+                        entry.hash,
+                        event.at,
+                        encode_record(event, chain, entry.seq, self.sealer, record),
+                    )
                 )
-                for entry in entries
-            ]
+                prev = Anchor(entry.seq, entry.hash)
             try:
                 await self.store.append(chain, stored, expected_head=head)
             except ConflictError:

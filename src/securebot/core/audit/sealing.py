@@ -79,11 +79,22 @@ def _context(chain: str, seq: int, field: str) -> str:
     return f"audit/{chain}/{seq}/{field}"
 
 
-def encode_record(event: AuditEvent, chain: str, seq: int, sealer: FieldSealer) -> dict[str, Any]:
-    """The stored record of ``event``: its dict with the sensitive fields sealed."""
-    record = event.to_dict()
+def encode_record(
+    event: AuditEvent,
+    chain: str,
+    seq: int,
+    sealer: FieldSealer,
+    record: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The stored record of ``event``: its dict with the sensitive fields sealed.
+
+    :param record: a fresh ``event.to_dict()`` to fill in (it is modified), if already made.
+    """
+    record = event.to_dict() if record is None else record
     for field in SENSITIVE_FIELDS:
-        plaintext = json.dumps(record[field], sort_keys=True, default=str).encode()
+        value = record[field]
+        # json.dumps({}) is "{}": most commands have no arguments and no detail
+        plaintext = json.dumps(value, sort_keys=True, default=str).encode() if value else b"{}"
         record[field] = sealer.seal(plaintext, context=_context(chain, seq, field))
     return record
 
