@@ -124,7 +124,7 @@ class Bot(commands.AutoShardedBot):
             if len(self._prefix_lists) > 1000:
                 self._prefix_lists.clear()
             self._prefix_lists[key] = found
-        return list(found)
+        return found  # discord.py copies the list it gets
 
     async def _audit_observed(self, entry: AuditEntry) -> None:
         await self.plugin_manager.notify("securebot_on_audit_event", entry=entry)
