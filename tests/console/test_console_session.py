@@ -237,3 +237,16 @@ async def test_typed_mentions_reach_the_bot_as_mentions(running: tuple[Any, Loca
     sent = [m for c in emulator.world.channels.values() for m in c.messages.values()]
     (greeting,) = [m for m in sent if m.content.startswith("hi ")]
     assert greeting.content == f"hi @nobody in <#{mod_log.id}> and #nowhere"
+
+
+async def test_a_script_waits_for_a_bot_and_says_when_none_connects() -> None:
+    emulator, _seeded, runner = await start_emulator(demo_scenario())
+    try:
+        lines: list[str] = []
+        console = Console(LocalLink(emulator), out=lines.append, reply_timeout=0.3)
+        assert await console.run_script(["!ping"]) == 0
+        assert "  (waiting for the bot to connect...)" in lines
+        assert "  (no bot is connected to this guild)" in lines
+        assert lines[-1] == "  (no reply)"
+    finally:
+        await stop_emulator(emulator, runner)

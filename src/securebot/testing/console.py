@@ -450,6 +450,39 @@ class Console:
         self._channel_labels = labels
         return self._directory
 
+    async def wait_for_bot(self) -> bool:
+        """Wait (up to the reply timeout) until a bot of the chosen guild is connected.
+
+        A message sent before any bot has connected would never reach one, as on Discord; a
+        bot started next to a standalone emulator may still be starting. Returns whether a bot
+        is online (``False`` after saying so, and the script goes on).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.reply_timeout
+        said = False
+        while True:
+            directory = await self.refresh()
+            guild_members = {
+                member["id"]
+                for guild in directory.get("guilds", [])
+                if self.where is None
+                or self.where.guild_id is None
+                or guild["id"] == str(self.where.guild_id)
+                for member in guild.get("members", [])
+            }
+            if any(
+                user.get("online") and user["id"] in guild_members
+                for user in directory.get("users", [])
+            ):
+                return True
+            if loop.time() >= deadline:
+                self.out("  (no bot is connected to this guild)")
+                return False
+            if not said:
+                self.out("  (waiting for the bot to connect...)")
+                said = True
+            await asyncio.sleep(self.poll_interval)
+
     def lookup(self, kind: str, ident: int) -> str | None:
         """Display name of a user, role or channel mention (for :func:`render_message`)."""
         return self._names.get((kind, ident))
@@ -699,6 +732,7 @@ class Console:
         each; returns 0, or 1 when the script named a guild/channel/user that does not exist."""
         if self.where is None:
             await self.choose()
+        await self.wait_for_bot()
         for raw in lines:
             line = raw.rstrip("\r\n")
             if not line.strip() or line.lstrip().startswith("#"):
@@ -954,7 +988,7 @@ class ConsoleLinkError(SecurebotError):
     """The console could not reach the emulator or the emulator refused an action."""
 
 
-def _directory(world: Any) -> dict[str, Any]:
+def _directory(world: Any, online: frozenset[int] = frozenset()) -> dict[str, Any]:
     guilds = []
     for guild in world.guilds.values():
         channels = sorted(guild.channels.values(), key=lambda c: (c.position, c.id))
@@ -987,7 +1021,10 @@ def _directory(world: Any) -> dict[str, Any]:
                 ],
             }
         )
-    users = [{"id": str(u.id), "name": u.username, "bot": u.bot} for u in world.users.values()]
+    users = [
+        {"id": str(u.id), "name": u.username, "bot": u.bot, "online": u.id in online}
+        for u in world.users.values()
+    ]
     return {"guilds": guilds, "users": users}
 
 
@@ -1001,7 +1038,9 @@ class LocalLink:
 
     async def directory(self) -> dict[str, Any]:
         """Guilds, channels, members and accounts of the emulator."""
-        return _directory(self.emulator.world)
+        gateway = self.emulator.gateway
+        online = frozenset(session.bot.user.id for session in gateway.sessions.values())
+        return _directory(self.emulator.world, online)
 
     async def cursor(self) -> int:
         """The current end of the call log."""
