@@ -1,8 +1,5 @@
-"""Fixtures of the Redis tests: real ``redis-server`` / ``redis-sentinel`` processes on free ports.
-
-They wrap :mod:`securebot.testing.redis`; the lead may expose the same fixtures to plugin authors
-through ``securebot.testing.pytest_plugin``.
-"""
+"""TLS fixtures of the Redis tests. ``redis_server``, ``redis_url`` and ``sentinel_topology``
+come from securebot's pytest plugin (``securebot.testing.pytest_plugin``)."""
 
 from __future__ import annotations
 
@@ -15,38 +12,8 @@ import trustme
 from securebot.testing.redis import (
     RedisServer,
     RedisTLSFiles,
-    SentinelTopology,
     start_redis_server,
-    start_sentinel_topology,
 )
-
-
-@pytest.fixture(scope="session")
-def redis_server_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    """One redis-server for the whole session (tests get it emptied by ``redis_server``)."""
-    with start_redis_server(tmp_path_factory.mktemp("redis")) as server:
-        yield server
-
-
-@pytest.fixture
-def redis_server(redis_server_session: RedisServer) -> RedisServer:
-    """A running redis-server with an empty keyspace."""
-    assert redis_server_session.alive, "the session redis-server died"
-    redis_server_session.command("FLUSHALL")
-    return redis_server_session
-
-
-@pytest.fixture
-def redis_url(redis_server: RedisServer) -> str:
-    """``redis://127.0.0.1:<port>/0`` of an emptied redis-server."""
-    return redis_server.url
-
-
-@pytest.fixture
-def sentinel_topology(tmp_path: Path) -> Iterator[SentinelTopology]:
-    """A fresh master + replica + 3 converged sentinels (failover tests may kill any of them)."""
-    with start_sentinel_topology(tmp_path / "topology") as topology:
-        yield topology
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,11 @@ Fixtures (all function-scoped, async where they must be):
 ``securebot_bot``
     A running :class:`~securebot.Bot` with ``securebot_plugins``, connected and ready; closed
     after the test, and whatever ended its task early is raised.
+``redis_server`` / ``redis_url``
+    A real ``redis-server`` on a free loopback port (one per session, emptied before each
+    test), and its ``redis://`` URL. Needs the ``redis-server`` binary (Debian: redis-server).
+``sentinel_topology``
+    A fresh master + replica + 3 converged ``redis-sentinel`` processes, for failover tests.
 
 After the run, the terminal summary reports how many routes and responses were validated.
 """
@@ -37,6 +42,12 @@ from securebot.core.plugin import Plugin
 from securebot.testing.emulator import Emulator, RateLimits, StandardGuild
 from securebot.testing.emulator.conformance import Conformance
 from securebot.testing.emulator.model import BotAccount
+from securebot.testing.redis import (
+    RedisServer,
+    SentinelTopology,
+    start_redis_server,
+    start_sentinel_topology,
+)
 
 _TOTAL = pytest.StashKey[Conformance]()
 #: Checkers of the emulators created during the current test.
@@ -135,6 +146,34 @@ async def securebot_bot(
     bot = securebot_bot(emulator, securebot_plugins, config=securebot_config)
     async with running(bot, emulator, discord_bot_account.token):
         yield bot
+
+
+@pytest.fixture(scope="session")
+def redis_server_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One redis-server for the whole session (tests get it emptied by ``redis_server``)."""
+    with start_redis_server(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_server(redis_server_session: RedisServer) -> RedisServer:
+    """A running redis-server with an empty keyspace."""
+    assert redis_server_session.alive, "the session redis-server died"
+    redis_server_session.command("FLUSHALL")
+    return redis_server_session
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """``redis://127.0.0.1:<port>/0`` of an emptied redis-server."""
+    return redis_server.url
+
+
+@pytest.fixture
+def sentinel_topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SentinelTopology]:
+    """A fresh master + replica + 3 converged sentinels (failover tests may kill any of them)."""
+    with start_sentinel_topology(tmp_path_factory.mktemp("topology")) as topology:
+        yield topology
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
