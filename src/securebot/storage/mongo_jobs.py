@@ -62,6 +62,13 @@ def _optional_int(raw: Mapping[str, Any], name: str) -> int | None:
     return value
 
 
+def _text(raw: Mapping[str, Any], name: str) -> str:
+    value = raw.get(name)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} is not text")
+    return value
+
+
 def job_from_mongo(raw: Mapping[str, Any], cipher: FieldCipher | None = None) -> Job:
     """A :class:`Job` back from its document.
 
@@ -73,7 +80,7 @@ def job_from_mongo(raw: Mapping[str, Any], cipher: FieldCipher | None = None) ->
         created = raw.get("created_at")
         return Job(
             id=job_id,
-            kind=str(raw["kind"]),
+            kind=_text(raw, "kind"),
             due=dt.datetime.fromisoformat(raw["due"]),
             guild_id=guild_id,
             user_id=_optional_int(raw, "user_id"),
