@@ -187,11 +187,11 @@ class Bot(commands.AutoShardedBot):
         except Exception:  # unreadable settings, store down...: fail closed, and say so
             logger.exception("permission check failed; denying")
             verdict = FAILED_CHECK
-        verdicts: dict[str, Verdict] | None = getattr(ctx, _VERDICTS, None)
+        verdicts: dict[Any, Verdict] | None = getattr(ctx, _VERDICTS, None)
         if verdicts is None:
             verdicts = {}
             setattr(ctx, _VERDICTS, verdicts)
-        verdicts[ctx.command.qualified_name if ctx.command else ""] = verdict
+        verdicts[ctx.command] = verdict  # by command object: parents' checks run too
         if not verdict.allowed:
             raise AccessDenied(verdict)
         return True
@@ -231,8 +231,8 @@ class Bot(commands.AutoShardedBot):
         started: float,
         correlation: str,
     ) -> None:
-        verdicts: dict[str, Verdict] = getattr(ctx, _VERDICTS, None) or {}
-        verdict = verdicts.get(command.qualified_name)
+        verdicts: dict[Any, Verdict] = getattr(ctx, _VERDICTS, None) or {}
+        verdict = verdicts.get(command)
         ran = error is None or not isinstance(
             error, commands.CheckFailure | commands.UserInputError
         )
