@@ -6,10 +6,9 @@ MESSAGE_CREATE payload, and a counter checks that each command really ran.
 
 * ``pipeline.ping``: a plain ``!ping`` through securebot's whole pipeline — permission gate
   (engine + ``securebot_permission_rules``), cooldown stage (``ping`` declares no limit),
-  handler, audit record (queued: the background flush seals and stores
-  it, here between timed batches),
-  ``securebot_on_message`` observers — against bare ``commands.Bot.process_commands``. Target
-  <= 1.5.
+  handler, audit record (queued: the background flush seals and stores it, here between timed
+  batches), ``securebot_on_message`` observers — against bare
+  ``commands.Bot.process_commands``. Target <= 1.5.
 * ``pipeline.ping+chain``: the same with the audit write's CPU inside the timed loop (hash
   chain, sealing, append to the in-memory store every 100 messages). Target <= 3.
 * ``pipeline.ping+sqlite``: the same with the entries appended to the storage layer's SQLite
