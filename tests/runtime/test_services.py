@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+import socket
 from pathlib import Path
 
 import attrs
@@ -15,11 +16,13 @@ from securebot.core.audit import CipherSealer
 from securebot.core.config import Config, KeysSettings, StorageSettings, parse_config
 from securebot.core.storage import Scope, Store
 from securebot.crypto import make_provider, open_keyring_file
-from securebot.errors import ConfigError, KeyringError
+from securebot.errors import BackendUnavailableError, ConfigError, KeyringError
 from securebot.runtime import open_services
 from securebot.storage.sqlite import SqliteAuditStore, SqliteBackend, SqliteJobStore
 
 SECRET = "hunter2-is-my-webhook-token"
+MONGO_ENV = "SECUREBOT_TEST_MONGODB_URI"
+MONGO_SKIP = f"MongoDB runtime wiring NOT run against a server: {MONGO_ENV} unset"
 
 
 @pytest.fixture(autouse=True)
@@ -55,6 +58,9 @@ async def test_development_creates_a_sealed_keyring_and_wires_the_bot(tmp_path: 
         assert isinstance(bot.audit_log.store, SqliteAuditStore)
         assert isinstance(bot.audit_log.sealer, CipherSealer)
         assert isinstance(bot.scheduler.store, SqliteJobStore)
+        assert bot.scheduler.store.cipher is not None  # payloads sealed
+        assert services.sqlite is not None
+        assert bot.audit_log.store.backend is services.sqlite is bot.scheduler.store.backend
         assert "storage" in {p.manifest.name for p in bot.plugin_manager.plugins}
     keyring_file = tmp_path / "bot.keyring"
     assert keyring_file.stat().st_mode & 0o077 == 0
@@ -147,15 +153,138 @@ async def test_a_keyring_from_another_environment_is_refused(tmp_path: Path) -> 
             pass
 
 
-async def test_mongo_is_refused_with_a_clear_reason_until_audit_and_jobs_live_there(
+def mongo_config(tmp_path: Path, **storage: object) -> Config:
+    config = parse_config(
+        {"storage": {"backend": "mongo", "mongo_uri": "env:SB_TEST_MONGO_URI", **storage}}
+    )
+    return attrs.evolve(config, keys=KeysSettings(keyring=str(tmp_path / "bot.keyring")))
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])  # closed again on return: nothing listens there
+
+
+def test_mongo_storage_puts_the_audit_log_and_jobs_on_the_same_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from securebot.crypto import Keyring
+    from securebot.runtime.services import _backend, mongo_settings
+    from securebot.storage.mongo import MongoBackend
+    from securebot.storage.mongo_audit import MongoAuditStore
+    from securebot.storage.mongo_jobs import MongoJobStore
+    from securebot.storage.redis_cache import RedisCache
+
+    monkeypatch.setenv("SB_TEST_MONGO_URI", "mongodb://bot:pw-0123456789@db.example/?tls=true")
+    monkeypatch.setenv("SB_TEST_REDIS_URL", "redis://127.0.0.1:1/0")
+    storage = parse_config(
+        {
+            "storage": {
+                "backend": "mongo",
+                "mongo_uri": "env:SB_TEST_MONGO_URI",
+                "mongo_database": "prod",
+                "mongo_tls_ca_file": "/etc/ssl/ca.pem",
+                "mongo_tls_certificate_key_file": "/etc/ssl/bot.pem",
+                "mongo_x509_auth": True,
+                "mongo_timeout_ms": 2500,
+                "redis_url": "env:SB_TEST_REDIS_URL",
+            }
+        }
+    ).storage
+    opened = _backend(storage, Keyring.generate())
+    assert isinstance(opened.backend, RedisCache)  # the cache sits in front of MongoDB...
+    assert isinstance(opened.audit_store, MongoAuditStore)  # ...never in front of the audit log
+    assert isinstance(opened.job_store, MongoJobStore)
+    assert opened.job_store.cipher is not None
+    mongo = opened.audit_store.backend
+    assert isinstance(mongo, MongoBackend)
+    assert opened.job_store.backend is mongo  # one client for records, audit and jobs
+    assert opened.sqlite is None
+    settings = mongo_settings(storage)
+    assert settings.database == "prod"
+    kwargs = settings.client_kwargs()
+    assert kwargs["tlsCAFile"] == "/etc/ssl/ca.pem"
+    assert kwargs["tlsCertificateKeyFile"] == "/etc/ssl/bot.pem"
+    assert kwargs["authMechanism"] == "MONGODB-X509"
+    assert kwargs["serverSelectionTimeoutMS"] == 2500
+    assert kwargs["w"] == "majority"
+    assert "pw-0123456789" not in repr(settings) + repr(mongo) + repr(opened)
+
+
+async def test_mongo_unreachable_stops_start_up_clearly_without_the_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    password = "s3cret-mongo-password"
+    uri = f"mongodb://bot:{password}@127.0.0.1:{_closed_port()}/?directConnection=true"
+    monkeypatch.setenv("SB_TEST_MONGO_URI", uri)
+    config = mongo_config(tmp_path, mongo_timeout_ms=300)
+    with pytest.raises(BackendUnavailableError, match="MongoDB is unreachable") as caught:
+        async with open_services(config):
+            pytest.fail("services opened without a server")
+    assert password not in str(caught.value)
+    assert caught.value.__cause__ is None
+    assert password not in caplog.text
+    assert not (tmp_path / "securebot.sqlite3").exists()  # no silent fall-back to SQLite
+
+
+@pytest.mark.skipif(not os.environ.get(MONGO_ENV), reason=MONGO_SKIP)
+async def test_mongo_services_open_wire_and_close_on_a_real_server(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MONGO_URI", "mongodb://127.0.0.1:1")
-    config = parse_config({"storage": {"backend": "mongo", "mongo_uri": "env:MONGO_URI"}})
-    config = attrs.evolve(config, keys=KeysSettings(keyring=str(tmp_path / "k")))
-    with pytest.raises(ConfigError, match="audit log and the scheduler have no MongoDB store"):
-        async with open_services(config):
-            pass
+    import datetime as dt
+    import uuid
+
+    from pymongo import AsyncMongoClient
+
+    from securebot.core.audit import AuditEvent, EventKind
+    from securebot.core.scheduler import Job
+    from securebot.storage.mongo_audit import MongoAuditStore
+    from securebot.storage.mongo_jobs import MongoJobStore
+
+    uri = os.environ[MONGO_ENV]
+    monkeypatch.setenv("SB_TEST_MONGO_URI", uri)
+    database = f"securebot_runtime_{uuid.uuid4().hex[:12]}"
+    config = mongo_config(tmp_path, mongo_database=database)
+    try:
+        async with open_services(config) as services:
+            register(services.store)
+            await services.store.settings("webhooks").guild(4242).set("url", SECRET)
+            bot = build_bot(config)
+            await services.wire(bot)
+            assert isinstance(bot.audit_log.store, MongoAuditStore)
+            assert isinstance(bot.scheduler.store, MongoJobStore)
+            due = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+            await bot.scheduler.store.add(
+                Job(id="j1", kind="alarm.remind", due=due, guild_id=9, payload={"text": SECRET})
+            )
+            bot.audit_log.record(AuditEvent(EventKind.COMMAND, 1000.0, guild_id=9, action="x"))
+            assert await bot.audit_log.flush() == 1
+        async with open_services(config) as services:
+            register(services.store)
+            assert await services.store.settings("webhooks").guild(4242).get("url") == SECRET
+            bot = build_bot(config)
+            await services.wire(bot)
+            (report,) = await bot.audit_log.verify_all()
+            assert report.ok, report.line()
+            job = await bot.scheduler.store.get("j1")
+            assert job is not None
+            assert job.payload == {"text": SECRET}
+        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(uri)
+        try:
+            raw = []
+            for name in await client[database].list_collection_names():
+                raw += await client[database][name].find({}).to_list(None)
+            assert raw
+            assert SECRET not in repr(raw)
+        finally:
+            await client.close()
+    finally:
+        client = AsyncMongoClient(uri)
+        try:
+            await client.drop_database(database)
+        finally:
+            await client.close()
 
 
 def test_storage_and_keys_settings_are_validated() -> None:
@@ -167,3 +296,7 @@ def test_storage_and_keys_settings_are_validated() -> None:
         parse_config({"storage": {"redis_url": "redis://:password@host"}})
     with pytest.raises(ConfigError, match="keys.keyring: the keyring file name must not be empty"):
         parse_config({"keys": {"keyring": " "}})
+    with pytest.raises(ConfigError, match="mongo_x509_auth: needs storage.mongo_tls_certificate"):
+        parse_config({"storage": {"mongo_x509_auth": True}})
+    with pytest.raises(ConfigError, match="storage.mongo_timeout_ms: must be between"):
+        parse_config({"storage": {"mongo_timeout_ms": 0}})

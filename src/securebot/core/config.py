@@ -109,6 +109,22 @@ class StorageSettings:
         metadata=help_text("MongoDB URI by reference (it may hold credentials): env:NAME"),
     )
     mongo_database: str = attrs.field(default="securebot", metadata=help_text("MongoDB database"))
+    mongo_tls_ca_file: str | None = attrs.field(
+        default=None,
+        metadata=help_text("MongoDB: CA bundle that signed the server certificates (turns TLS on)"),
+    )
+    mongo_tls_certificate_key_file: str | None = attrs.field(
+        default=None,
+        metadata=help_text("MongoDB: client certificate and key, one PEM file (turns TLS on)"),
+    )
+    mongo_x509_auth: bool = attrs.field(
+        default=False,
+        metadata=help_text("MongoDB: authenticate as the client certificate (MONGODB-X509)"),
+    )
+    mongo_timeout_ms: int = attrs.field(
+        default=10_000,
+        metadata=help_text("MongoDB: how long start-up waits for a usable server (milliseconds)"),
+    )
     redis_url: SecretRef | None = attrs.field(
         default=None,
         metadata=help_text(
@@ -121,6 +137,13 @@ class StorageSettings:
             raise ConfigError("storage.path: the SQLite file name must not be empty")
         if self.backend == "mongo" and self.mongo_uri is None:
             raise ConfigError('storage.mongo_uri: required with backend = "mongo"')
+        if self.mongo_x509_auth and not self.mongo_tls_certificate_key_file:
+            raise ConfigError(
+                "storage.mongo_x509_auth: needs storage.mongo_tls_certificate_key_file"
+                " (the certificate to authenticate as)"
+            )
+        if not 100 <= self.mongo_timeout_ms <= 600_000:
+            raise ConfigError("storage.mongo_timeout_ms: must be between 100 and 600000")
 
 
 @attrs.frozen

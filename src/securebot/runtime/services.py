@@ -2,9 +2,12 @@
 
 :func:`open_services` opens, in order: log redaction, the keyring (fail closed), and the store
 of record (SQLite by default, MongoDB in production) with an optional Redis read-through cache.
+The hash-chained audit log and the scheduler's jobs live in the same store of record (the
+SQLite file, or the MongoDB database through the same client); the cache never holds them.
 :meth:`Services.wire` then moves a freshly built bot onto them: ``bot.store`` for plugins, the
-hash-chained audit log on the store with its sensitive fields sealed under the ``audit`` key,
-the scheduler's jobs on the store, and the storage plugin (migrations, retention, data rights).
+audit log with its sensitive fields sealed under the ``audit`` key, the scheduler's jobs with
+their payloads sealed under the ``messages`` key, and the storage plugin (migrations,
+retention, data rights).
 """
 
 from __future__ import annotations
@@ -12,60 +15,107 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from securebot.core.audit import CipherSealer
+from securebot.core.audit.store import AuditStore
 from securebot.core.bot import Bot
 from securebot.core.config import Config, StorageSettings
+from securebot.core.scheduler.store import JobStore
 from securebot.core.storage import Backend, Store
 from securebot.core.storage.plugin import StoragePlugin
 from securebot.crypto import FieldCipher, install_redaction
-from securebot.errors import ConfigError
 from securebot.runtime.keys import KeyringFile, open_configured_keyring
 from securebot.storage.sqlite import SqliteAuditStore, SqliteBackend, SqliteJobStore
+
+if TYPE_CHECKING:
+    from securebot.crypto import Keyring
+    from securebot.storage.mongo import MongoSettings
 
 log = logging.getLogger("securebot.runtime")
 
 
 @attrs.frozen
 class Services:
-    """What a running bot stands on: its keyring (and file), store, and SQLite file."""
+    """What a running bot stands on: its keyring (and file), store, audit and job stores.
+
+    ``sqlite`` is the SQLite file when it is the store of record (``None`` on MongoDB).
+    """
 
     keys: KeyringFile
     store: Store
-    sqlite: SqliteBackend
+    audit_store: AuditStore
+    job_store: JobStore
+    sqlite: SqliteBackend | None = None
 
     async def wire(self, bot: Bot) -> None:
         """Move ``bot`` (built, not started) onto these services."""
         bot.store = self.store
-        bot.audit_log.store = SqliteAuditStore(self.sqlite)
+        bot.audit_log.store = self.audit_store
         bot.audit_log.sealer = CipherSealer(FieldCipher(self.keys.keyring, "audit"))
-        bot.scheduler.store = SqliteJobStore(
-            self.sqlite, cipher=FieldCipher(self.keys.keyring, "messages")
-        )
+        bot.scheduler.store = self.job_store
         bot.plugin_manager.register(StoragePlugin(self.store), source="securebot")
 
 
-def _backend(settings: StorageSettings) -> tuple[Backend, SqliteBackend]:
-    """The store of record (plus cache) and the SQLite file of the audit log and jobs."""
+@attrs.frozen
+class _Opened:
+    """The store of record (plus cache) and where the audit log and jobs live."""
+
+    backend: Backend
+    audit_store: AuditStore
+    job_store: JobStore
+    sqlite: SqliteBackend | None = None
+
+
+def mongo_settings(settings: StorageSettings) -> MongoSettings:
+    """The MongoDB connection settings of a ``[storage]`` table (resolves ``mongo_uri``)."""
+    from securebot.crypto import register_secret
+    from securebot.errors import ConfigError
+    from securebot.storage.mongo import MongoSettings
+
+    if settings.mongo_uri is None:
+        raise ConfigError('storage.mongo_uri: required with backend = "mongo"')
+    uri = settings.mongo_uri.resolve(where="storage.mongo_uri")
+    with contextlib.suppress(ValueError):  # too short to be worth redacting
+        register_secret(uri)
+    return MongoSettings(
+        uri=uri,
+        database=settings.mongo_database,
+        tls_ca_file=settings.mongo_tls_ca_file,
+        tls_certificate_key_file=settings.mongo_tls_certificate_key_file,
+        x509_auth=settings.mongo_x509_auth,
+        server_selection_timeout_ms=settings.mongo_timeout_ms,
+    )
+
+
+def _backend(settings: StorageSettings, keyring: Keyring) -> _Opened:
+    """The store of record (plus cache), and the audit and job stores on the same database."""
+    jobs_cipher = FieldCipher(keyring, "messages")
+    opened: _Opened
     if settings.backend == "mongo":
-        raise ConfigError(
-            'storage.backend = "mongo": the hash-chained audit log and the scheduler have no'
-            " MongoDB store yet, and securebot does not split them from the records; use"
-            ' "sqlite" until they do (records, settings and the Redis cache are ready for'
-            " MongoDB: see docs/storage-production.md)"
+        from securebot.storage.mongo import MongoBackend
+        from securebot.storage.mongo_audit import MongoAuditStore
+        from securebot.storage.mongo_jobs import MongoJobStore
+
+        mongo = MongoBackend(mongo_settings(settings))
+        opened = _Opened(mongo, MongoAuditStore(mongo), MongoJobStore(mongo, cipher=jobs_cipher))
+    else:
+        sqlite = SqliteBackend(settings.path)
+        opened = _Opened(
+            sqlite,
+            SqliteAuditStore(sqlite),
+            SqliteJobStore(sqlite, cipher=jobs_cipher),
+            sqlite=sqlite,
         )
-    sqlite = SqliteBackend(settings.path)
-    backend: Backend = sqlite
     if settings.redis_url is not None:
         from securebot.storage.redis_cache import RedisCache
         from securebot.storage.redis_client import RedisSettings
 
         url = settings.redis_url.resolve(where="storage.redis_url")
-        backend = RedisCache(sqlite, RedisSettings(url=url))
-    return backend, sqlite
+        opened = attrs.evolve(opened, backend=RedisCache(opened.backend, RedisSettings(url=url)))
+    return opened
 
 
 @contextlib.asynccontextmanager
@@ -78,11 +128,22 @@ async def open_services(config: Config) -> AsyncIterator[Services]:
     uninstall = install_redaction()
     try:
         keys = await open_configured_keyring(config)
-        backend, sqlite = _backend(config.storage)
-        store = Store(backend, keyring=keys.keyring, save_keyring=keys.save)
-        await store.open()
+        opened = _backend(config.storage, keys.keyring)
+        store = Store(opened.backend, keyring=keys.keyring, save_keyring=keys.save)
         try:
-            yield Services(keys=keys, store=store, sqlite=sqlite)
+            await store.open()
+        except BaseException:
+            with contextlib.suppress(Exception):  # the open error is the one to report
+                await store.close()  # a half-opened client (MongoDB unreachable) is released
+            raise
+        try:
+            yield Services(
+                keys=keys,
+                store=store,
+                audit_store=opened.audit_store,
+                job_store=opened.job_store,
+                sqlite=opened.sqlite,
+            )
         finally:
             await keys.save()
             await store.close()
