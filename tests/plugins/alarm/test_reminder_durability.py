@@ -3,7 +3,8 @@ restarted (settable clock; jobs in the storage layer's SQLite job store, reopene
 and once only when two bots share it: each bot opens the SQLite file through its own connection
 (as two processes would) and takes the run-once lock in a real redis-server on a free port. A
 third variant gives each bot its own in-memory copy of the job, so only Redis stands between
-them.
+them. Last, two real OS processes (``two_process_child.py``) share the SQLite file and Redis on
+the system clock.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from securebot.testing.redis import start_redis_server
 
 T0 = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 REMINDER = (GENERAL, f"⏰ <@{stub.ALICE}>, reminder: stand up")
+ROOT = Path(__file__).resolve().parents[3]
 
 
 async def settle() -> None:
@@ -145,3 +147,58 @@ async def test_two_bots_sharing_redis_fire_the_reminder_once(
             await client.aclose()
         for backend in backends:
             await backend.close()
+
+
+async def test_two_bot_processes_sharing_redis_and_sqlite_fire_a_reminder_once(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """Two real OS processes, each a bot with its own SQLite connection and Redis client, wake
+    for the same due reminder on the system clock: exactly one of them delivers it."""
+    import json
+    import subprocess
+    import sys
+
+    from securebot.core.scheduler import Scheduler, SystemClock
+
+    path = tmp_path / "shared.sqlite3"
+    backend, store = await _sqlite(path)
+    scheduler = Scheduler(store, clock=SystemClock())
+    await scheduler.schedule(
+        "alarm.remind",
+        dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1.5),
+        guild_id=GUILD,
+        user_id=stub.ALICE,
+        channel_id=GENERAL,
+        payload={"target": "channel", "message": "stand up"},
+    )
+    await backend.close()
+    children = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.plugins.alarm.two_process_child",
+            str(path),
+            redis_url,
+            owner,
+            "3.5",
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for owner in ("process-one", "process-two")
+    ]
+    outputs = [await child.communicate() for child in children]
+    assert [child.returncode for child in children] == [0, 0], outputs[0][1][-2000:]
+    delivered = [json.loads(out.decode().strip().splitlines()[-1]) for out, _ in outputs]
+    assert sorted(len(d) for d in delivered) == [0, 1]
+    assert [text for d in delivered for text in d] == [REMINDER[1]]
+    client = aioredis.from_url(redis_url)
+    try:
+        (key,) = await client.keys("securebot:job-lock:*")
+        winner = (await client.get(key)).decode()
+    finally:
+        await client.aclose()
+    assert delivered[("process-one", "process-two").index(winner)] == [REMINDER[1]]
+    backend, store = await _sqlite(path)
+    assert await store.jobs() == []
+    await backend.close()
