@@ -218,6 +218,7 @@ async def test_mongo_unreachable_stops_start_up_clearly_without_the_password(
     password = "s3cret-mongo-password"
     uri = f"mongodb://bot:{password}@127.0.0.1:{_closed_port()}/?directConnection=true"
     monkeypatch.setenv("SB_TEST_MONGO_URI", uri)
+    monkeypatch.chdir(tmp_path)  # where a default SQLite file would appear
     config = mongo_config(tmp_path, mongo_timeout_ms=300)
     with pytest.raises(BackendUnavailableError, match="MongoDB is unreachable") as caught:
         async with open_services(config):
@@ -225,6 +226,7 @@ async def test_mongo_unreachable_stops_start_up_clearly_without_the_password(
     assert password not in str(caught.value)
     assert caught.value.__cause__ is None
     assert password not in caplog.text
+    assert config.storage.path == "securebot.sqlite3"
     assert not (tmp_path / "securebot.sqlite3").exists()  # no silent fall-back to SQLite
 
 
