@@ -200,3 +200,22 @@ async def test_startup_migrates_purges_and_schedules_retention(tmp_path: Path) -
     assert job.interval == PURGE_EVERY
     assert job.due == t0 + dt.timedelta(seconds=PURGE_EVERY)
     await store.close()
+
+
+def test_paths_come_from_the_bots_configuration(env: dict[str, str], tmp_path: Path) -> None:
+    asyncio.run(_fill(env))
+    config = tmp_path / "securebot.toml"
+    config.write_text(
+        f'[storage]\npath = "{env["SECUREBOT_STORAGE"]}"\n'
+        f'[keys]\nkeyring = "{env["SECUREBOT_KEYRING"]}"\n'
+    )
+    only_kek = {"SECUREBOT_KEK": env["SECUREBOT_KEK"]}
+    result = CliRunner().invoke(
+        cli, ["storage", "--config", str(config), "export-guild", "1"], env=only_kek
+    )
+    assert result.exit_code == 0, result.output
+    assert SECRET in result.output  # found the store and opened its sealed fields
+    missing = tmp_path / "missing.toml"
+    result = CliRunner().invoke(cli, ["storage", "--config", str(missing), "check"], env=only_kek)
+    assert result.exit_code == 1
+    assert "configuration file not found" in result.output

@@ -1,8 +1,10 @@
 """``securebot storage``: check, migrate, export and erase what the store keeps.
 
-The store is the SQLite file given by ``--db`` (or ``$SECUREBOT_STORAGE``, default
-``./securebot.sqlite3``). Sealed fields are opened with the sealed keyring file (``--keyring``
-or ``$SECUREBOT_KEYRING``); without it, exports list sealed values as unreadable.
+The store is the SQLite file given by ``--db`` (or ``$SECUREBOT_STORAGE``, else the
+configuration's ``[storage] path``). Sealed fields are opened with the sealed keyring file
+(``--keyring`` or ``$SECUREBOT_KEYRING``, else the configuration's ``[keys] keyring`` when that
+file exists); without it, exports list sealed values as unreadable. The configuration is the one
+``securebot run`` reads (``securebot storage --config FILE ...``).
 
 * ``check``: SQLite integrity, layout version, record counts, and (with a keyring) every sealed
   field opened once; exit status 1 when anything is wrong;
@@ -26,6 +28,7 @@ from typing import Any, TypeVar
 
 import click
 
+from securebot.cli.options import config_option, resolve_config
 from securebot.core.storage import Query, Store, record_types
 from securebot.errors import CorruptRecordError, StorageError
 
@@ -40,9 +43,8 @@ _db_option = click.option(
     "db_path",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar=STORAGE_ENV,
-    default="securebot.sqlite3",
-    show_default=True,
-    help=f"SQLite store file (default: ${STORAGE_ENV}).",
+    default=None,
+    help=f"SQLite store file (default: ${STORAGE_ENV}, else [storage] path).",
 )
 _keyring_option = click.option(
     "--keyring",
@@ -50,7 +52,7 @@ _keyring_option = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     envvar=KEYRING_ENV,
     default=None,
-    help=f"Sealed keyring file to open sealed fields (default: ${KEYRING_ENV}).",
+    help=f"Sealed keyring file to open sealed fields (default: ${KEYRING_ENV}, else [keys]).",
 )
 _environment_option = click.option(
     "--environment", envvar="SECUREBOT_ENV", default=None, help="Deployment environment."
@@ -67,14 +69,28 @@ async def _keyring(path: Path | None, environment: str | None) -> tuple[Any, Any
     """(keyring, provider) from the sealed file, or (None, None) without one."""
     if path is None:
         return None, None
-    from securebot.crypto import make_provider, open_keyring
-    from securebot.crypto.sealed import describe_sealed, read_sealed_file
+    from securebot.crypto import open_keyring, provider_of
+    from securebot.crypto.sealed import read_sealed_file
 
     data = read_sealed_file(path)
-    spec = describe_sealed(data).get("provider") or {}
-    options = {str(k): str(v) for k, v in dict(spec.get("options") or {}).items()}
-    provider = make_provider(str(spec.get("name")), options, environment=environment)
+    provider = provider_of(data, environment=environment)
     return await open_keyring(data, provider, environment=environment), provider
+
+
+def _resolve(
+    db_path: Path | None, keyring_path: Path | None, environment: str | None
+) -> tuple[Path, Path | None, str | None]:
+    """Fill what the command line left out from the configuration ``securebot run`` uses."""
+    paths = click.get_current_context().find_object(_Paths)
+    config = resolve_config(paths.config if paths is not None else None)
+    if db_path is None:
+        db_path = Path(config.storage.path)
+    if keyring_path is None:
+        configured = Path(config.keys.keyring).expanduser()
+        keyring_path = configured if configured.is_file() else None
+    if environment is None and config.source != "<defaults>":
+        environment = config.bot.environment
+    return db_path, keyring_path, environment
 
 
 def _run(
@@ -116,17 +132,28 @@ def _emit(data: Any, output: Path | None) -> None:
     click.echo(f"wrote {output}", err=True)
 
 
+class _Paths:
+    """What the ``storage`` group's options say (read by every subcommand)."""
+
+    def __init__(self, config: Path | None) -> None:
+        self.config = config
+
+
 @click.group("storage")
-def storage_group() -> None:
+@config_option
+@click.pass_context
+def storage_group(ctx: click.Context, config_path: Path | None) -> None:
     """Check, migrate, export and erase what the store keeps."""
+    ctx.obj = _Paths(config_path)
 
 
 @storage_group.command("check")
 @_db_option
 @_keyring_option
 @_environment_option
-def check_command(db_path: Path, keyring_path: Path | None, environment: str | None) -> None:
+def check_command(db_path: Path | None, keyring_path: Path | None, environment: str | None) -> None:
     """Check the store file and that every sealed field still opens."""
+    db_path, keyring_path, environment = _resolve(db_path, keyring_path, environment)
 
     async def action(store: Store, keyring: Any, provider: Any) -> list[str]:
         backend: Any = store.backend
@@ -180,9 +207,13 @@ def check_command(db_path: Path, keyring_path: Path | None, environment: str | N
     help="Import this module first (it declares record types); repeatable.",
 )
 def migrate_command(
-    db_path: Path, keyring_path: Path | None, environment: str | None, modules: tuple[str, ...]
+    db_path: Path | None,
+    keyring_path: Path | None,
+    environment: str | None,
+    modules: tuple[str, ...],
 ) -> None:
     """Create or upgrade the store's tables and stored records to the current versions."""
+    db_path, keyring_path, environment = _resolve(db_path, keyring_path, environment)
     for name in modules:
         try:
             importlib.import_module(name)
@@ -206,12 +237,13 @@ def migrate_command(
 @_output_option
 def export_user_command(
     user_id: int,
-    db_path: Path,
+    db_path: Path | None,
     keyring_path: Path | None,
     environment: str | None,
     output: Path | None,
 ) -> None:
     """Everything kept about a user, readable (JSON)."""
+    db_path, keyring_path, environment = _resolve(db_path, keyring_path, environment)
 
     async def action(store: Store, keyring: Any, provider: Any) -> dict[str, Any]:
         return await store.export_user(user_id)
@@ -227,12 +259,13 @@ def export_user_command(
 @_output_option
 def export_guild_command(
     guild_id: int,
-    db_path: Path,
+    db_path: Path | None,
     keyring_path: Path | None,
     environment: str | None,
     output: Path | None,
 ) -> None:
     """Everything kept for a guild, readable (JSON)."""
+    db_path, keyring_path, environment = _resolve(db_path, keyring_path, environment)
 
     async def action(store: Store, keyring: Any, provider: Any) -> dict[str, Any]:
         return await store.export_guild(guild_id)
@@ -245,8 +278,11 @@ def export_guild_command(
 @_db_option
 @_environment_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def delete_user_command(user_id: int, db_path: Path, environment: str | None, yes: bool) -> None:
+def delete_user_command(
+    user_id: int, db_path: Path | None, environment: str | None, yes: bool
+) -> None:
     """Erase every record and settings value a user owns."""
+    db_path, _, environment = _resolve(db_path, None, environment)
     if not yes:
         click.confirm(f"Erase all data of user {user_id}?", abort=True)
 
@@ -264,9 +300,14 @@ def delete_user_command(user_id: int, db_path: Path, environment: str | None, ye
 @_environment_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def delete_guild_command(
-    guild_id: int, db_path: Path, keyring_path: Path | None, environment: str | None, yes: bool
+    guild_id: int,
+    db_path: Path | None,
+    keyring_path: Path | None,
+    environment: str | None,
+    yes: bool,
 ) -> None:
     """Erase a guild's records, counters and settings, and crypto-shred its key."""
+    db_path, keyring_path, environment = _resolve(db_path, keyring_path, environment)
     if not yes:
         click.confirm(f"Erase all data of guild {guild_id}? This cannot be undone.", abort=True)
 
