@@ -420,3 +420,27 @@ async def test_a_damaged_job_document_gives_a_clear_error(env: MongoEnv) -> None
     await _raw(store, store.collection).update_one({"_id": "j"}, {"$set": {"guild_id": "3"}})
     with pytest.raises(CorruptRecordError, match="scheduled job j cannot be read"):
         await store.get("j")
+
+
+async def test_sealed_audit_fields_never_reach_the_documents(env: MongoEnv) -> None:
+    from securebot.core.audit import CipherSealer
+
+    keyring = Keyring.generate()
+    store = MongoAuditStore(await env.open())
+    log = AuditLog(store, sealer=CipherSealer(FieldCipher(keyring, "audit")))
+    event = AuditEvent(
+        EventKind.COMMAND, 1000.0, guild_id=5, action="remind", arguments={"text": SECRET}
+    )
+    log.record(event)
+    await log.flush()
+    documents = await _raw(store, store.entries_name).find({}).to_list(None)
+    documents += await _raw(store, store.chains_name).find({}).to_list(None)
+    assert documents
+    assert SECRET not in repr(documents)
+    assert "vault" not in repr(documents)
+    reopened = AuditLog(
+        MongoAuditStore(await env.open()), sealer=CipherSealer(FieldCipher(keyring, "audit"))
+    )
+    assert [e.event for e in await reopened.entries("5")] == [event]
+    (report,) = await reopened.verify_all()
+    assert report.ok, report.line()
