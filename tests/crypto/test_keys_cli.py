@@ -187,3 +187,20 @@ def test_reseal_moves_the_keyring_to_another_provider(
     wrong = run(env, "reseal", "--provider", "env", "--kek-variable", "NOT_SET_ANYWHERE")
     assert wrong.exit_code == 1
     assert "NOT_SET_ANYWHERE is not set" in wrong.output
+
+
+def test_the_keyring_path_comes_from_the_bots_configuration(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    keyring = tmp_path / "configured.keyring"
+    config = tmp_path / "securebot.toml"
+    config.write_text(f'[keys]\nkeyring = "{keyring}"\n')
+    only_kek = {"SECUREBOT_KEK": env["SECUREBOT_KEK"]}
+    result = CliRunner().invoke(
+        cli, ["keys", "--config", str(config), "init", "--provider", "env"], env=only_kek
+    )
+    assert result.exit_code == 0, result.output
+    assert f"in {keyring}" in result.output
+    status = CliRunner().invoke(cli, ["keys", "--config", str(config), "status"], env=only_kek)
+    assert status.exit_code == 0, status.output
+    assert "ok (canaries verified)" in status.output

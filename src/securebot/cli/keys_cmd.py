@@ -22,6 +22,7 @@ from typing import Any
 
 import click
 
+from securebot.cli.options import configured, group_config_option
 from securebot.crypto import Keyring, make_provider, open_keyring, save_keyring_file
 from securebot.crypto.keyring import PURPOSES
 from securebot.crypto.providers import (
@@ -37,13 +38,19 @@ from securebot.errors import KeyringError
 #: Environment variable naming the sealed keyring file when ``--keyring`` is not given.
 KEYRING_ENV = "SECUREBOT_KEYRING"
 
+
+def _configured_keyring(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    return value if value is not None else Path(configured().keys.keyring).expanduser()
+
+
 _keyring_option = click.option(
     "--keyring",
     "keyring_path",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar=KEYRING_ENV,
-    required=True,
-    help=f"Sealed keyring file (default: ${KEYRING_ENV}).",
+    default=None,
+    callback=_configured_keyring,
+    help=f"Sealed keyring file (default: ${KEYRING_ENV}, else the configuration's [keys]).",
 )
 _environment_option = click.option(
     "--environment",
@@ -143,6 +150,7 @@ def _options_for(
 
 
 @click.group("keys")
+@group_config_option
 def keys_group() -> None:
     """Create, inspect and rotate the sealed keyring (see docs/security.md)."""
 

@@ -39,3 +39,35 @@ def resolve_config(config_path: Path | None) -> Config:
         elif Path(DEFAULT_CONFIG_FILE).is_file():
             config_path = Path(DEFAULT_CONFIG_FILE)
     return load_config(config_path)
+
+
+class ConfigChoice:
+    """The ``--config`` given to a command group, for its subcommands (``ctx.obj``)."""
+
+    def __init__(self, path: Path | None) -> None:
+        """Remember ``path`` (``None``: the environment or the default file decides)."""
+        self.path = path
+
+
+def group_config_option(func: _F) -> _F:
+    """``--config PATH`` on a command group; subcommands read it with :func:`configured`."""
+
+    def remember(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+        ctx.obj = ConfigChoice(value)
+        return value
+
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        expose_value=False,
+        callback=remember,
+        help=f"Configuration file (default: ${CONFIG_ENV}, else ./{DEFAULT_CONFIG_FILE} ).",
+    )(func)
+
+
+def configured() -> Config:
+    """The configuration chosen by the current command group's ``--config`` (see above)."""
+    choice = click.get_current_context().find_object(ConfigChoice)
+    return resolve_config(choice.path if choice is not None else None)

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import click
 
-from securebot.cli.options import config_option, resolve_config
+from securebot.cli.options import configured, group_config_option
 from securebot.core.storage import Query, Store, record_types
 from securebot.errors import CorruptRecordError, StorageError
 
@@ -81,13 +81,12 @@ def _resolve(
     db_path: Path | None, keyring_path: Path | None, environment: str | None
 ) -> tuple[Path, Path | None, str | None]:
     """Fill what the command line left out from the configuration ``securebot run`` uses."""
-    paths = click.get_current_context().find_object(_Paths)
-    config = resolve_config(paths.config if paths is not None else None)
+    config = configured()
     if db_path is None:
         db_path = Path(config.storage.path)
     if keyring_path is None:
-        configured = Path(config.keys.keyring).expanduser()
-        keyring_path = configured if configured.is_file() else None
+        named = Path(config.keys.keyring).expanduser()
+        keyring_path = named if named.is_file() else None
     if environment is None and config.source != "<defaults>":
         environment = config.bot.environment
     return db_path, keyring_path, environment
@@ -132,19 +131,10 @@ def _emit(data: Any, output: Path | None) -> None:
     click.echo(f"wrote {output}", err=True)
 
 
-class _Paths:
-    """What the ``storage`` group's options say (read by every subcommand)."""
-
-    def __init__(self, config: Path | None) -> None:
-        self.config = config
-
-
 @click.group("storage")
-@config_option
-@click.pass_context
-def storage_group(ctx: click.Context, config_path: Path | None) -> None:
+@group_config_option
+def storage_group() -> None:
     """Check, migrate, export and erase what the store keeps."""
-    ctx.obj = _Paths(config_path)
 
 
 @storage_group.command("check")
