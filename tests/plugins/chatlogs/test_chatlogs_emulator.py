@@ -85,10 +85,9 @@ def securebot_plugins(exports: Exports) -> list:
 
 @pytest.fixture
 def bot(securebot_bot):
-    """The bot, with ``chatlogs`` open to everyone like the spec's ``util`` module: Discord's
-    Manage Messages (declared by ``savechat``) is then the gate."""
-    gate = securebot_bot.permissions
-    gate.everyone_modules = gate.everyone_modules | {"chatlogs"}
+    """The bot as shipped: ``chatlogs`` is open to everyone like the spec's ``util`` module, and
+    Discord's Manage Messages (declared by ``savechat``) is the gate."""
+    assert "chatlogs" in securebot_bot.permissions.everyone_modules
     return securebot_bot
 
 

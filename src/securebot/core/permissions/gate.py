@@ -30,6 +30,7 @@ EVERYONE_MODULES = frozenset(
     {
         "alarm",
         "azurlane",
+        "chatlogs",  # Giselle's util: savechat (gated by Manage Messages), deletedm (DMs only)
         "core_commands",
         "currency",
         "digimon",
