@@ -10,19 +10,22 @@ server's entries as JSON Lines (one entry a line: position, hashes and event; se
 were redacted before they were ever stored).
 
 Where the log is: ``--store URL`` (``sqlite:PATH``; more schemes in :data:`STORE_OPENERS`), else
-``$SECUREBOT_AUDIT_STORE``, else the configuration's ``storage.path`` (``--config``, else
-``$SECUREBOT_CONFIG``, else ``./securebot.toml``). Sealed (encrypted) fields are opened with the
-configured keyring (``keys.keyring``) when it exists — the bot seals them under its ``audit``
-key — and otherwise read as plain text (development logs).
+``$SECUREBOT_AUDIT_STORE``, else the configuration's ``[storage]`` (its SQLite ``path``, or its
+MongoDB; ``--config``, else ``$SECUREBOT_CONFIG``, else ``./securebot.toml``). Sealed (encrypted)
+fields are opened with the configured keyring (``keys.keyring``) when it exists — the bot seals
+them under its ``audit`` key — and otherwise read as plain text (development logs). An export
+file is created with mode 0600 and never overwrites an existing file: it holds what the sealed
+fields protected.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,33 +40,62 @@ from securebot.errors import ConfigError, DecryptionError
 STORE_ENV = "SECUREBOT_AUDIT_STORE"
 
 
-def _open_sqlite(location: str) -> AuditStore:
+def _sqlite_store(location: str) -> contextlib.AbstractAsyncContextManager[AuditStore]:
     """The storage layer's SQLite audit store in an existing database file."""
-    from securebot.storage.sqlite import SqliteAuditStore, SqliteBackend
-
     path = Path(location).expanduser()
     if not path.is_file():
         raise ConfigError(f"audit store {path} does not exist")
+    return _opened_sqlite(path)
+
+
+@contextlib.asynccontextmanager
+async def _opened_sqlite(path: Path) -> AsyncIterator[AuditStore]:
+    from securebot.storage.sqlite import SqliteAuditStore, SqliteBackend
+
     backend = SqliteBackend(path)
-    asyncio.run(backend.open())
-    return SqliteAuditStore(backend)
+    await backend.open()
+    try:
+        yield SqliteAuditStore(backend)
+    finally:
+        await backend.close()
+
+
+@contextlib.asynccontextmanager
+async def _configured_mongo_store(config: Config) -> AsyncIterator[AuditStore]:
+    """The MongoDB audit store of a ``backend = "mongo"`` configuration."""
+    from securebot.runtime.services import mongo_settings
+    from securebot.storage.mongo import MongoBackend
+    from securebot.storage.mongo_audit import MongoAuditStore
+
+    backend = MongoBackend(mongo_settings(config.storage))
+    await backend.open()
+    try:
+        yield MongoAuditStore(backend)
+    finally:
+        await backend.close()
 
 
 #: URL scheme -> opener of an :class:`AuditStore` (given the part after ``scheme:``).
-STORE_OPENERS: dict[str, Callable[[str], AuditStore]] = {"sqlite": _open_sqlite}
+STORE_OPENERS: dict[str, Callable[[str], contextlib.AbstractAsyncContextManager[AuditStore]]] = {
+    "sqlite": _sqlite_store
+}
 
 #: Builds the sealer that opens sealed fields (the composition root installs the keyring's).
 SEALER_FACTORY: Callable[[], FieldSealer] = PlainSealer
 
 
-def open_audit_store(url: str | None, config: Config | None = None) -> AuditStore:
-    """Open the audit store named by ``url`` (else ``$SECUREBOT_AUDIT_STORE``, else the
-    configuration's SQLite ``storage.path``).
+def open_audit_store(
+    url: str | None, config: Config | None = None
+) -> contextlib.AbstractAsyncContextManager[AuditStore]:
+    """Open (``async with``) the audit store named by ``url``, else ``$SECUREBOT_AUDIT_STORE``,
+    else the configuration's ``[storage]``.
 
     :raises ConfigError: no store named, unknown scheme, or the store cannot be opened.
     """
     url = url or os.environ.get(STORE_ENV, "")
     if not url and config is not None and config.source != "<defaults>":
+        if config.storage.backend == "mongo":
+            return _configured_mongo_store(config)
         url = f"sqlite:{config.storage.path}"
     if not url:
         raise ConfigError(
@@ -102,29 +134,48 @@ async def _sealer(config: Config | None) -> FieldSealer:
 
 
 async def _verify(
-    store: AuditStore, guild: int | None, config: Config | None
+    opened: contextlib.AbstractAsyncContextManager[AuditStore],
+    guild: int | None,
+    config: Config | None,
 ) -> list[VerifyReport]:
-    log = AuditLog(store, sealer=await _sealer(config))
-    if guild is not None:
-        return [await log.verify(str(guild))]
-    return await log.verify_all()
+    async with opened as store:
+        log = AuditLog(store, sealer=await _sealer(config))
+        if guild is not None:
+            return [await log.verify(str(guild))]
+        return await log.verify_all()
 
 
-async def _export(store: AuditStore, guild: int, out: IO[str], config: Config | None) -> int:
-    log = AuditLog(store, sealer=await _sealer(config))
-    chain = str(guild)
-    count = 0
-    for entry in await log.entries(chain):
-        record = {
-            "chain": entry.chain,
-            "seq": entry.seq,
-            "prev_hash": entry.prev_hash,
-            "hash": entry.hash,
-            "event": entry.event.to_dict(),
-        }
-        out.write(json.dumps(record, sort_keys=True, ensure_ascii=False, default=str) + "\n")
-        count += 1
-    return count
+async def _export(
+    opened: contextlib.AbstractAsyncContextManager[AuditStore],
+    guild: int,
+    out: IO[str],
+    config: Config | None,
+) -> int:
+    async with opened as store:
+        log = AuditLog(store, sealer=await _sealer(config))
+        count = 0
+        for entry in await log.entries(str(guild)):
+            record = {
+                "chain": entry.chain,
+                "seq": entry.seq,
+                "prev_hash": entry.prev_hash,
+                "hash": entry.hash,
+                "event": entry.event.to_dict(),
+            }
+            out.write(json.dumps(record, sort_keys=True, ensure_ascii=False, default=str) + "\n")
+            count += 1
+        return count
+
+
+def _private_file(path: Path) -> IO[str]:
+    """A new file only its owner can read (an export holds what the seals protected)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise ConfigError(f"{path} exists; choose a new file") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot create {path}: {exc.strerror}") from None
+    return os.fdopen(fd, "w", encoding="utf-8")
 
 
 _store_option = click.option(
@@ -148,8 +199,7 @@ def audit_group() -> None:
 def verify_command(config_path: Path | None, store_url: str | None, guild: int | None) -> None:
     """Check every chain; exit 1 naming the first changed, removed or reordered entry."""
     config = resolve_config(config_path)
-    store = open_audit_store(store_url, config)
-    reports = _run(_verify(store, guild, _keyed(config)))
+    reports = _run(_verify(open_audit_store(store_url, config), guild, _keyed(config)))
     if not reports:
         click.echo("no audit chains found")
         return
@@ -177,13 +227,13 @@ def export_command(
 ) -> None:
     """Write a server's audit entries as JSON Lines."""
     config = resolve_config(config_path)
-    store = open_audit_store(store_url, config)
+    opened = open_audit_store(store_url, config)
     try:
         if output is None:
-            count = _run(_export(store, guild, sys.stdout, _keyed(config)))
+            count = _run(_export(opened, guild, sys.stdout, _keyed(config)))
         else:
-            with output.open("w", encoding="utf-8") as handle:
-                count = _run(_export(store, guild, handle, _keyed(config)))
+            with _private_file(output) as handle:
+                count = _run(_export(opened, guild, handle, _keyed(config)))
     except (DecryptionError, ValueError) as exc:
         raise ConfigError(f"audit chain {guild} cannot be read: {exc}") from None
     click.echo(f"exported {count} entr{'y' if count == 1 else 'ies'} of guild {guild}", err=True)

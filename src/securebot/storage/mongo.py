@@ -153,6 +153,16 @@ class MongoBackend:
             self._client = None
             self._db = None
 
+    @property
+    def database(self) -> Any:
+        """The open database (the audit and job stores share this backend's client).
+
+        :raises BackendUnavailableError: the backend is not open.
+        """
+        if self._db is None:
+            raise BackendUnavailableError("the MongoDB backend is not open (open the Store first)")
+        return self._db
+
     def _col(self, name: str) -> Any:
         return self._db[name]
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from securebot.core.scheduler.model import Job
-from securebot.errors import BackendUnavailableError, CorruptRecordError
+from securebot.errors import CorruptRecordError
 from securebot.storage.job_payloads import open_payload, seal_payload
 
 if TYPE_CHECKING:
@@ -232,10 +232,7 @@ def collection_for(backend: MongoBackend, role: str) -> str:
 
 def database_of(backend: MongoBackend) -> Any:
     """The database object of an opened backend (the stores share its client)."""
-    database = backend._db  # one client per bot: the stores share the backend's
-    if database is None:
-        raise BackendUnavailableError("the MongoDB backend is not open (open the Store first)")
-    return database
+    return backend.database
 
 
 class _NeverRaisedError(Exception):

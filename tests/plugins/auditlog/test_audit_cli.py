@@ -172,6 +172,13 @@ def test_export_writes_json_lines_without_secrets(database: Path, tmp_path: Path
     assert joined[0]["arguments"] == {"pin": "<redacted>", "room": "7"}
     assert joined[0]["kind"] == "command"
     assert "hunter2" not in out.read_text()
+    assert out.stat().st_mode & 0o077 == 0  # the export is private to its owner
+    store = f"sqlite:{database}"
+    again = CliRunner().invoke(
+        cli, ["audit", "export", "--guild", str(GUILD), "--store", store, "--output", str(out)]
+    )
+    assert again.exit_code == 1
+    assert "exists; choose a new file" in again.output  # never overwrites
     assert b"hunter2" not in database.read_bytes()
     wal = database.with_name(database.name + "-wal")
     assert not wal.exists() or b"hunter2" not in wal.read_bytes()
@@ -273,3 +280,21 @@ def test_a_sealed_log_is_verified_and_exported_with_the_configured_keyring(
     unkeyed = CliRunner().invoke(cli, ["audit", "verify", "--store", f"sqlite:{database}"])
     assert unkeyed.exit_code == 1
     assert "unreadable" in unkeyed.output
+
+
+def test_a_mongo_configuration_is_read_from_mongo_and_failures_are_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(audit_cmd.STORE_ENV, raising=False)
+    monkeypatch.setenv(
+        "AUDIT_MONGO_URI", "mongodb://auditor:s3cret-pw@127.0.0.1:9/?connectTimeoutMS=200"
+    )
+    config = tmp_path / "securebot.toml"
+    config.write_text(
+        '[storage]\nbackend = "mongo"\nmongo_uri = "env:AUDIT_MONGO_URI"\nmongo_timeout_ms = 300\n'
+    )
+    result = CliRunner().invoke(cli, ["audit", "verify", "--config", str(config)])
+    assert result.exit_code == 1
+    assert "MongoDB" in result.output
+    assert "s3cret-pw" not in result.output
+    assert "Traceback" not in result.output
