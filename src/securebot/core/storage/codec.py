@@ -60,7 +60,7 @@ class KeyringSealer:
         """Build the cipher and the blind index once (they cache derived keys)."""
         from securebot.crypto import BlindIndex, FieldCipher
 
-        self._cipher = FieldCipher(keyring, PURPOSE)
+        self._cipher: FieldCipher = FieldCipher(keyring, PURPOSE)
         self._index = BlindIndex(keyring)
 
     def seal(self, data: bytes, ctx: FieldContext) -> bytes:
@@ -69,7 +69,12 @@ class KeyringSealer:
 
     def open(self, blob: bytes, ctx: FieldContext) -> bytes:
         """Decrypt."""
-        value = self._cipher.decrypt(blob, ctx)
+        plaintext = self._cipher.decrypt_raw(blob, ctx)
+        if plaintext[:1] == b"b":  # what :meth:`seal` writes: bytes, no conversion
+            return plaintext[1:]
+        from securebot.crypto.envelope import decode_value
+
+        value = decode_value(plaintext)  # checks the type byte
         return value.encode() if isinstance(value, str) else bytes(value)
 
     def index(self, value: str, ctx: FieldContext) -> bytes:
@@ -170,6 +175,8 @@ def load(tp: Any, value: Any) -> Any:
 
 
 _IDENTITY_TYPES = (str, int, float, bool)
+#: What opening a sealed value may raise for a damaged value or a wrong/destroyed key.
+_OPEN_ERRORS = (CryptoError, ValueError, binascii.Error, UnicodeError)
 _decode = json.JSONDecoder().decode
 #: Field contexts kept for reuse (their associated data is computed once).
 _CONTEXT_CACHE = 4096
@@ -186,6 +193,23 @@ def _loader(tp: Any) -> Callable[[Any], Any] | None:
         if len(args) == 1 and _loader(args[0]) is None:
             return None
     return lambda value: load(tp, value)
+
+
+def _undecryptable(where: str, ctx: FieldContext, exc: Exception) -> CorruptRecordError:
+    return CorruptRecordError(
+        f"{where}: field {ctx.field!r} cannot be decrypted ({type(exc).__name__}); "
+        "the record is damaged or was encrypted under a destroyed key"
+    )
+
+
+@attrs.frozen
+class _Plan:
+    """How to rebuild records of one spec: per-field loaders, known names, no-conversion flag."""
+
+    spec: RecordSpec
+    loaders: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+    names: frozenset[str]
+    identity: bool
 
 
 def _json(value: Any) -> bytes:
@@ -232,9 +256,7 @@ class RecordCodec:
         """Use ``sealer`` for sensitive fields and blind indexes."""
         self.sealer = sealer
         self._contexts: dict[tuple[str, str, str, str], FieldContext] = {}
-        self._plans: dict[
-            type[Any], tuple[RecordSpec, tuple[tuple[str, Callable[[Any], Any] | None], ...]]
-        ] = {}
+        self._plans: dict[type[Any], _Plan] = {}
 
     def context(self, collection: str, name: str, key: str, scope: str) -> FieldContext:
         """The :class:`FieldContext` of one field (recently used ones are reused)."""
@@ -253,15 +275,16 @@ class RecordCodec:
     def open_value(self, text: Any, ctx: FieldContext, where: str) -> Any:
         """Open a sealed value; :class:`CorruptRecordError` naming ``where`` on any problem."""
         try:
-            if not isinstance(text, str):
-                raise ValueError("sealed value is not text")
-            blob = base64.b64decode(text.encode("ascii"), validate=True)
-            return _decode(self.sealer.open(blob, ctx).decode("utf-8"))
-        except (CryptoError, ValueError, binascii.Error, UnicodeError) as exc:
-            raise CorruptRecordError(
-                f"{where}: field {ctx.field!r} cannot be decrypted ({type(exc).__name__}); "
-                "the record is damaged or was encrypted under a destroyed key"
-            ) from None
+            return self._open(text, ctx)
+        except _OPEN_ERRORS as exc:
+            raise _undecryptable(where, ctx, exc) from None
+
+    def _open(self, text: Any, ctx: FieldContext) -> Any:
+        if not isinstance(text, str):
+            raise ValueError("sealed value is not text")
+        # strict: only the base64 alphabet, correct padding, nothing after it (ASCII text only)
+        blob = binascii.a2b_base64(text, strict_mode=True)
+        return _decode(self.sealer.open(blob, ctx).decode("utf-8"))
 
     def lookup_token(self, spec: RecordSpec, name: str, value: Any, scope: str) -> str:
         """The equality token for querying ``name == value`` in ``scope``."""
@@ -316,27 +339,43 @@ class RecordCodec:
     def plain_fields(self, doc: Document) -> dict[str, Any]:
         """The document's fields as JSON values, sealed ones opened (no type needed)."""
         body = doc.body
-        if not isinstance(body, Mapping):
+        if type(body) is not dict and not isinstance(body, Mapping):
             raise CorruptRecordError(
                 f"record {doc.collection}/{doc.scope}/{doc.key}: stored body is not a mapping"
             )
         fields = dict(body)
         sealed = fields.pop(SEALED, None)
         if sealed:
-            where = f"record {doc.collection}/{doc.scope}/{doc.key}"
-            if not isinstance(sealed, Mapping):
-                raise CorruptRecordError(f"{where}: sealed fields are not a mapping")
+            if type(sealed) is not dict and not isinstance(sealed, Mapping):
+                raise CorruptRecordError(
+                    f"record {doc.collection}/{doc.scope}/{doc.key}: sealed fields are not a "
+                    "mapping"
+                )
+            collection, key, scope = doc.collection, doc.key, doc.scope
+            contexts = self._contexts
             for name, text in sealed.items():
-                ctx = self.context(doc.collection, name, doc.key, doc.scope)
-                fields[name] = self.open_value(text, ctx, where)
+                ctx = contexts.get((collection, name, key, scope))
+                if ctx is None:
+                    ctx = self.context(collection, name, key, scope)
+                try:
+                    fields[name] = self._open(text, ctx)
+                except _OPEN_ERRORS as exc:
+                    where = f"record {collection}/{scope}/{key}"
+                    raise _undecryptable(where, ctx, exc) from None
         return fields
 
-    def _plan(self, spec: RecordSpec) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
+    def _plan(self, spec: RecordSpec) -> _Plan:
         plan = self._plans.get(spec.cls)
-        if plan is None or plan[0] is not spec:
-            plan = (spec, tuple((f.name, _loader(f.type)) for f in spec.fields))
+        if plan is None or plan.spec is not spec:
+            loaders = tuple((f.name, _loader(f.type)) for f in spec.fields)
+            plan = _Plan(
+                spec,
+                loaders,
+                frozenset(name for name, _ in loaders),
+                all(loader is None for _, loader in loaders),
+            )
             self._plans[spec.cls] = plan
-        return plan[1]
+        return plan
 
     def decode(self, spec: RecordSpec, doc: Document) -> Any:
         """The record of ``doc``, migrated to the current version of ``spec``."""
@@ -350,9 +389,16 @@ class RecordCodec:
                 )
             for version in range(doc.schema, spec.version):
                 fields = spec.migrations[version](dict(fields))
+        plan = self._plans.get(spec.cls)
+        if plan is None or plan.spec is not spec:
+            plan = self._plan(spec)
         try:
+            if plan.identity:  # every field is a JSON type: no conversion, only known names
+                if fields.keys() <= plan.names:
+                    return spec.cls(**fields)
+                return spec.cls(**{k: v for k, v in fields.items() if k in plan.names})
             values = {}
-            for name, loader in self._plan(spec):
+            for name, loader in plan.loaders:
                 if name in fields:
                     value = fields[name]
                     values[name] = value if loader is None or value is None else loader(value)

@@ -74,23 +74,53 @@ _dumps = json.JSONEncoder(separators=(",", ":")).encode
 _loads = json.JSONDecoder().decode
 
 
-def _doc(row: Sequence[Any]) -> Document:
+def _owners(text: Any) -> tuple[int, ...]:
+    """The owners column: ``[]``, one id (``[123]``, parsed without the JSON machinery) or JSON."""
+    if text == "[]":
+        return ()
+    inner = text[1:-1]
+    # exactly what JSON reads as one non-negative integer: ASCII digits, no leading zero
+    if (
+        text[:1] == "["
+        and text[-1:] == "]"
+        and inner.isdigit()
+        and inner.isascii()
+        and (inner[0] != "0" or len(inner) == 1)
+    ):
+        return (int(inner),)
+    return tuple(_loads(text))
+
+
+def _doc_at(collection: str, scope: str, key: str, row: Sequence[Any]) -> Document:
+    """The document of a ``_GET`` row found under ``(collection, scope, key)``."""
     try:
         return Document(
-            collection=row[0],
-            scope=row[1],
-            key=row[2],
-            body=_loads(row[3]),
-            lookups=_loads(row[4]) if row[4] != "{}" else {},
-            owners=tuple(_loads(row[5])) if row[5] != "[]" else (),
-            schema=row[6],
-            expires_at=row[7],
-            revision=row[8],
+            collection,
+            scope,
+            key,
+            _loads(row[0]),
+            _loads(row[1]) if row[1] != "{}" else {},
+            _owners(row[2]),
+            row[3],
+            row[4],
+            row[5],
         )
     except (ValueError, TypeError) as exc:
         raise CorruptRecordError(
-            f"record {row[0]}/{row[1]}/{row[2]}: stored document is damaged ({type(exc).__name__})"
+            f"record {collection}/{scope}/{key}: stored document is damaged ({type(exc).__name__})"
         ) from None
+
+
+def _doc(row: Sequence[Any]) -> Document:
+    """The document of a row of ``collection, scope, key`` + the ``_GET`` columns."""
+    return _doc_at(row[0], row[1], row[2], row[3:])
+
+
+#: A live document by identity (the identity columns are the arguments: not read back).
+_GET = (
+    "SELECT body, lookups, owners, schema, expires_at, revision FROM docs "
+    "WHERE collection=? AND scope=? AND key=? AND (expires_at IS NULL OR expires_at > ?)"
+)
 
 
 class SqliteBackend:
@@ -186,13 +216,12 @@ class SqliteBackend:
 
     async def get(self, collection: str, scope: str, key: str, *, now: float) -> Document | None:
         """The live document."""
-        row = self.db.execute(
-            "SELECT collection, scope, key, body, lookups, owners, schema, expires_at, revision "
-            "FROM docs WHERE collection=? AND scope=? AND key=? "
-            "AND (expires_at IS NULL OR expires_at > ?)",
-            (collection, scope, key, now),
-        ).fetchone()
-        return None if row is None else _doc(row)
+        try:  # a hot path: no property call (zero-cost try in Python 3.11)
+            row = self._db.execute(_GET, (collection, scope, key, now)).fetchone()  # type: ignore[union-attr]
+        except AttributeError:
+            raise self._closed() from None
+        # equal to the stored identity (SQLite compares TEXT bytewise), so no need to read it back
+        return None if row is None else _doc_at(collection, scope, key, row)
 
     def _write(self, db: sqlite3.Connection, doc: Document, revision: int) -> None:
         try:
