@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,12 @@ _endpoint_option = click.option(
 )
 
 
+def _open_options(func: Any) -> Any:
+    """Add the options that locate and open an existing keyring: ``--keyring``,
+    ``--environment`` and ``--kms-endpoint-url``."""
+    return _keyring_option(_environment_option(_endpoint_option(func)))
+
+
 def _key_id(text: str) -> int:
     try:
         return int(text, 16) if text.lower().startswith("0x") else int(text)
@@ -96,6 +103,20 @@ def _change(
         return keyring, result
 
     return asyncio.run(run())
+
+
+def _change_key(
+    path: Path,
+    environment: str | None,
+    endpoint: str | None,
+    key_id: str,
+    action: Callable[[Keyring, int], object],
+) -> int:
+    """Apply ``action`` to the key ``key_id`` (hex or decimal) of the keyring file at ``path``,
+    seal it again and return the key's number."""
+    number = _key_id(key_id)
+    _change(path, environment, endpoint, lambda keyring: action(keyring, number))
+    return number
 
 
 def _provider_options(func: Any) -> Any:
@@ -149,6 +170,23 @@ def _options_for(
     return options
 
 
+def _new_provider(
+    provider: str,
+    kek_variable: str,
+    local_key_file: Path | None,
+    kms_key_id: str | None,
+    kms_region: str | None,
+    kms_endpoint_url: str | None,
+    environment: str,
+) -> KeyProvider:
+    """The key provider named ``provider``, built from the ``_provider_options`` values
+    (creating its key where the provider makes one, e.g. a local key file)."""
+    options = _options_for(
+        provider, kek_variable, local_key_file, kms_key_id, kms_region, kms_endpoint_url
+    )
+    return make_provider(provider, options, environment=environment, create=True)
+
+
 @click.group("keys")
 @group_config_option
 def keys_group() -> None:
@@ -184,11 +222,10 @@ def init(
             f"{keyring_path} already exists; refusing to replace a keyring (its keys would be"
             " lost). Rotate it with: securebot keys rotate"
         )
-    options = _options_for(
-        provider, kek_variable, local_key_file, kms_key_id, kms_region, kms_endpoint_url
-    )
     env = current_environment(environment)
-    key_provider = make_provider(provider, options, environment=env, create=True)
+    key_provider = _new_provider(
+        provider, kek_variable, local_key_file, kms_key_id, kms_region, kms_endpoint_url, env
+    )
     keyring = Keyring.generate(PURPOSES, max_age=timedelta(days=max_age_days))
     asyncio.run(_save(keyring_path, keyring, key_provider, env))
     click.echo(f"created keyring {keyring.ident} in {keyring_path}")
@@ -215,10 +252,9 @@ def reseal(
 ) -> None:
     """Seal the same keyring under another PROVIDER (e.g. env to aws-kms); keys are unchanged."""
     env = current_environment(environment)
-    options = _options_for(
-        provider, kek_variable, local_key_file, kms_key_id, kms_region, kms_endpoint_url
+    new_provider = _new_provider(
+        provider, kek_variable, local_key_file, kms_key_id, kms_region, kms_endpoint_url, env
     )
-    new_provider = make_provider(provider, options, environment=env, create=True)
 
     async def run() -> Keyring:
         keyring, _ = await _open(keyring_path, env, None)
@@ -238,9 +274,7 @@ def new_kek() -> None:
 
 
 @keys_group.command("status")
-@_keyring_option
-@_environment_option
-@_endpoint_option
+@_open_options
 def status(keyring_path: Path, environment: str | None, kms_endpoint_url: str | None) -> None:
     """Open the keyring (as the bot would at startup) and list its keys; no key material."""
     keyring, provider = asyncio.run(_open(keyring_path, environment, kms_endpoint_url))
@@ -258,9 +292,7 @@ def status(keyring_path: Path, environment: str | None, kms_endpoint_url: str | 
 
 
 @keys_group.command("rotate")
-@_keyring_option
-@_environment_option
-@_endpoint_option
+@_open_options
 @click.option(
     "--purpose",
     "purposes",
@@ -296,37 +328,29 @@ def rotate(
 
 
 @keys_group.command("promote")
-@_keyring_option
-@_environment_option
-@_endpoint_option
+@_open_options
 @click.argument("key_id")
 def promote(
     keyring_path: Path, environment: str | None, kms_endpoint_url: str | None, key_id: str
 ) -> None:
     """Make a staged key KEY_ID the primary of its purpose."""
-    number = _key_id(key_id)
-    _change(keyring_path, environment, kms_endpoint_url, lambda k: k.promote(number))
+    number = _change_key(keyring_path, environment, kms_endpoint_url, key_id, Keyring.promote)
     click.echo(f"key {number:#010x} is now primary")
 
 
 @keys_group.command("retire")
-@_keyring_option
-@_environment_option
-@_endpoint_option
+@_open_options
 @click.argument("key_id")
 def retire(
     keyring_path: Path, environment: str | None, kms_endpoint_url: str | None, key_id: str
 ) -> None:
     """Make KEY_ID decrypt-only (after its data was re-encrypted)."""
-    number = _key_id(key_id)
-    _change(keyring_path, environment, kms_endpoint_url, lambda k: k.retire(number))
+    number = _change_key(keyring_path, environment, kms_endpoint_url, key_id, Keyring.retire)
     click.echo(f"key {number:#010x} retired: it still decrypts; destroy it after 30 days")
 
 
 @keys_group.command("destroy")
-@_keyring_option
-@_environment_option
-@_endpoint_option
+@_open_options
 @click.option("--guild", "guild_id", default=None, help="Shred this guild's data key instead.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.argument("key_id", required=False)
@@ -356,6 +380,5 @@ def destroy(
         gid = guild_id
         _change(keyring_path, environment, kms_endpoint_url, lambda k: k.shred_guild(gid))
     else:
-        number = _key_id(str(key_id))
-        _change(keyring_path, environment, kms_endpoint_url, lambda k: k.destroy(number))
+        _change_key(keyring_path, environment, kms_endpoint_url, str(key_id), Keyring.destroy)
     click.echo(f"destroyed {what}")

@@ -28,6 +28,11 @@ from securebot.plugins.permissions.policies import StorePolicyStore
 _MAX_REPLY = 1900
 _SELF = "permissions"
 
+#: One grant/revoke step: the module's policy after changing one role's or user's access.
+_TargetStep = Callable[
+    [securebot.ModulePolicy, discord.Member | discord.User | discord.Role], securebot.ModulePolicy
+]
+
 
 def _bot(ctx: securebot.Context) -> securebot.Bot:
     bot = ctx.bot
@@ -134,6 +139,33 @@ class Permissions(securebot.Plugin):
             detail=detail,
         )
         return policy.module(module)
+
+    async def _change_targets(
+        self,
+        ctx: securebot.Context,
+        module: str,
+        targets: list[discord.Member | discord.User | discord.Role],
+        step: _TargetStep,
+        *,
+        setting: str,
+    ) -> str:
+        """Apply ``step`` to ``module``'s policy for each target (hierarchy checked first),
+        audit it as ``setting``, and return the targets as mentions for the reply."""
+        self._check_targets(ctx, targets)
+
+        def change(policy: securebot.ModulePolicy) -> securebot.ModulePolicy:
+            for target in targets:
+                policy = step(policy, target)
+            return policy
+
+        await self._change(
+            ctx,
+            module,
+            change,
+            setting=setting,
+            detail={"targets": [_describe(t) for t in targets]},
+        )
+        return ", ".join(_mention(t) for t in targets)
 
     def _check_targets(
         self,
@@ -247,17 +279,7 @@ class Permissions(securebot.Plugin):
     ) -> None:
         """Grant: lift a deny if there is one, else add a grant."""
         name = _module_name(ctx, module)
-        self._check_targets(ctx, targets)
-
-        def change(policy: securebot.ModulePolicy) -> securebot.ModulePolicy:
-            for target in targets:
-                policy = _grant(policy, target)
-            return policy
-
-        await self._change(
-            ctx, name, change, setting="grant", detail={"targets": [_describe(t) for t in targets]}
-        )
-        shown = ", ".join(_mention(t) for t in targets)
+        shown = await self._change_targets(ctx, name, targets, _grant, setting="grant")
         await ctx.send(
             f"Granted **{name}** to {shown}.", allowed_mentions=discord.AllowedMentions.none()
         )
@@ -272,21 +294,7 @@ class Permissions(securebot.Plugin):
     ) -> None:
         """Revoke: remove a grant if there is one, else add a deny."""
         name = _module_name(ctx, module)
-        self._check_targets(ctx, targets)
-
-        def change(policy: securebot.ModulePolicy) -> securebot.ModulePolicy:
-            for target in targets:
-                policy = _revoke(policy, target)
-            return policy
-
-        await self._change(
-            ctx,
-            name,
-            change,
-            setting="revoke",
-            detail={"targets": [_describe(t) for t in targets]},
-        )
-        shown = ", ".join(_mention(t) for t in targets)
+        shown = await self._change_targets(ctx, name, targets, _revoke, setting="revoke")
         await ctx.send(
             f"Revoked **{name}** from {shown}.", allowed_mentions=discord.AllowedMentions.none()
         )
