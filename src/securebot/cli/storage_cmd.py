@@ -65,6 +65,12 @@ _output_option = click.option(
 )
 
 
+def _store_options(func: Any) -> Any:
+    """Add the options that locate and open the store: ``--db``, ``--keyring`` and
+    ``--environment``."""
+    return _db_option(_keyring_option(_environment_option(func)))
+
+
 async def _keyring(path: Path | None, environment: str | None) -> tuple[Any, Any]:
     """(keyring, provider) from the sealed file, or (None, None) without one."""
     if path is None:
@@ -131,6 +137,22 @@ def _emit(data: Any, output: Path | None) -> None:
     click.echo(f"wrote {output}", err=True)
 
 
+def _export(
+    db_path: Path | None,
+    keyring_path: Path | None,
+    environment: str | None,
+    output: Path | None,
+    export: Callable[[Store], Awaitable[dict[str, Any]]],
+) -> None:
+    """Open the store the options name, run ``export`` on it and write the result as JSON."""
+    db, keyring, env = _resolve(db_path, keyring_path, environment)
+
+    async def action(store: Store, keyring: Any, provider: Any) -> dict[str, Any]:
+        return await export(store)
+
+    _emit(_run(db, keyring, env, action), output)
+
+
 @click.group("storage")
 @group_config_option
 def storage_group() -> None:
@@ -138,9 +160,7 @@ def storage_group() -> None:
 
 
 @storage_group.command("check")
-@_db_option
-@_keyring_option
-@_environment_option
+@_store_options
 def check_command(db_path: Path | None, keyring_path: Path | None, environment: str | None) -> None:
     """Check the store file and that every sealed field still opens."""
     db_path, keyring_path, environment = _resolve(db_path, keyring_path, environment)
@@ -187,9 +207,7 @@ def check_command(db_path: Path | None, keyring_path: Path | None, environment: 
 
 
 @storage_group.command("migrate")
-@_db_option
-@_keyring_option
-@_environment_option
+@_store_options
 @click.option(
     "--module",
     "modules",
@@ -221,9 +239,7 @@ def migrate_command(
 
 @storage_group.command("export-user")
 @click.argument("user_id", type=int)
-@_db_option
-@_keyring_option
-@_environment_option
+@_store_options
 @_output_option
 def export_user_command(
     user_id: int,
@@ -233,19 +249,12 @@ def export_user_command(
     output: Path | None,
 ) -> None:
     """Everything kept about a user, readable (JSON)."""
-    db_path, keyring_path, environment = _resolve(db_path, keyring_path, environment)
-
-    async def action(store: Store, keyring: Any, provider: Any) -> dict[str, Any]:
-        return await store.export_user(user_id)
-
-    _emit(_run(db_path, keyring_path, environment, action), output)
+    _export(db_path, keyring_path, environment, output, lambda store: store.export_user(user_id))
 
 
 @storage_group.command("export-guild")
 @click.argument("guild_id", type=int)
-@_db_option
-@_keyring_option
-@_environment_option
+@_store_options
 @_output_option
 def export_guild_command(
     guild_id: int,
@@ -255,12 +264,7 @@ def export_guild_command(
     output: Path | None,
 ) -> None:
     """Everything kept for a guild, readable (JSON)."""
-    db_path, keyring_path, environment = _resolve(db_path, keyring_path, environment)
-
-    async def action(store: Store, keyring: Any, provider: Any) -> dict[str, Any]:
-        return await store.export_guild(guild_id)
-
-    _emit(_run(db_path, keyring_path, environment, action), output)
+    _export(db_path, keyring_path, environment, output, lambda store: store.export_guild(guild_id))
 
 
 @storage_group.command("delete-user")
@@ -285,9 +289,7 @@ def delete_user_command(
 
 @storage_group.command("delete-guild")
 @click.argument("guild_id", type=int)
-@_db_option
-@_keyring_option
-@_environment_option
+@_store_options
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def delete_guild_command(
     guild_id: int,
