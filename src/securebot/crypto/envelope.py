@@ -270,6 +270,15 @@ class FieldCipher:
 
     def decrypt_raw(self, blob: bytes, ctx: FieldContext) -> bytes:
         """Like :meth:`decrypt` but return the type-tagged plaintext bytes."""
+        if type(blob) is bytes and len(blob) >= AEAD_OVERHEAD and blob[0] == FORMAT_AEAD:
+            # the common case first, same checks as below in fewer steps
+            if self._generation != self._keyring.generation:
+                self._check_generation()
+            aead = self._dec.get((blob[1:5], ctx.scope)) or self._decryption_aead(blob, ctx.scope)
+            try:
+                return aead.decrypt(blob[5:17], blob[17:], ctx.aad)
+            except InvalidTag:
+                raise DecryptionError(_MISMATCH) from None
         data = _as_bytes(blob)
         if len(data) < HEADER_BYTES:
             raise DecryptionError("field ciphertext is truncated (shorter than its header)")

@@ -119,7 +119,7 @@ class CacheStats:
 def _doc_to_json(doc: Document | None) -> str:
     if doc is None:
         return _NONE_JSON
-    return json.dumps(
+    return _compact(
         {
             "c": doc.collection,
             "s": doc.scope,
@@ -130,8 +130,7 @@ def _doc_to_json(doc: Document | None) -> str:
             "v": doc.schema,
             "e": doc.expires_at,
             "r": doc.revision,
-        },
-        separators=(",", ":"),
+        }
     )
 
 
@@ -414,9 +413,10 @@ class RedisCache:
             text = await load()
             return text
         epoch, gen = self._epoch, self._gen
-        value_key = self._value_key(ident)
+        wire = _wire(ident)
+        value_key, version_key = f"{self.prefix}{gen}:{wire}", f"{self.prefix}v:{wire}"
         try:
-            value, version = await self._client.mget(value_key, self._version_key(ident))
+            value, version = await self._client.mget(value_key, version_key)
         except Exception as error:  # noqa: BLE001 (Redis failure: fall back, recover later)
             self._degrade(error)
             self.stats.fallbacks += 1
@@ -431,7 +431,7 @@ class RedisCache:
             seen = version.decode() if version is not None else "0"
             try:
                 await self._fill(
-                    keys=[value_key, self._version_key(ident), self._gen_key],
+                    keys=[value_key, version_key, self._gen_key],
                     args=[seen, gen, text, self.ttl_ms],
                 )
             except Exception as error:  # noqa: BLE001
@@ -472,19 +472,20 @@ class RedisCache:
             self._local.pop(ident, None)
         if not self._healthy:
             return  # the recovery moves the generation: nothing cached now is read again
+        prefix, gen = self.prefix, self._gen
         for start in range(0, len(idents), 500):
-            chunk = idents[start : start + 500]
+            # each ident's JSON text once: in both keys, the script's arguments and the message
+            wires = [_wire(ident) for ident in idents[start : start + 500]]
             keys: list[str] = [self._gen_key]
-            wires: list[str] = []
-            for ident in chunk:
-                keys += [self._value_key(ident), self._version_key(ident)]
-                wires.append(_wire(ident))
+            for wire in wires:
+                keys += [f"{prefix}{gen}:{wire}", f"{prefix}v:{wire}"]
             try:
                 await self._invalidate(
                     keys=keys,
                     args=[
                         self._channel,
-                        f"{self._sender}|{json.dumps(chunk, separators=(',', ':'))}",
+                        # == json.dumps(chunk) in compact form: a JSON list of the idents
+                        f"{self._sender}|[{','.join(wires)}]",
                         self.ttl_ms * 24,
                         self.prefix,
                         *wires,
@@ -576,7 +577,7 @@ class RedisCache:
 
         async def load() -> str:
             value = await self.store.get_setting(namespace, scope, path, name)
-            return "" if value is ABSENT else json.dumps(value, separators=(",", ":"))
+            return "" if value is ABSENT else _compact(value)
 
         return _decode_setting(await self._read(ident, load))
 
@@ -612,7 +613,7 @@ class RedisCache:
 
         async def load() -> str:
             values = await self.store.get_settings(namespace, scope, path)
-            return json.dumps(values, separators=(",", ":"))
+            return _compact(values)
 
         values: dict[str, Any] = json.loads(
             await self._read(self._settings_id(namespace, scope, path), load)
@@ -663,9 +664,13 @@ class RedisCache:
         await self.store.set_meta(name, value)
 
 
+#: Compact JSON (one encoder, not one per call as ``json.dumps`` with ``separators`` builds).
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def _wire(ident: Ident) -> str:
     """The injective text form of an ident, in Redis keys and invalidation messages."""
-    return json.dumps(ident, separators=(",", ":"))
+    return _compact(ident)
 
 
 def _immutable(text: str) -> Any:

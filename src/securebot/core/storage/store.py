@@ -163,9 +163,11 @@ class Store:
         :raises CorruptRecordError: that record cannot be decrypted or decoded.
         """
         spec = spec_of(cls)
-        doc = await self.backend.get(
-            spec.collection, self._scope(spec, scope), key_of(spec, key), now=self.clock()
-        )
+        if type(scope) is int and scope >= 0 and spec.scope is not None:  # a guild id
+            sc = str(scope)
+        else:
+            sc = self._scope(spec, scope)
+        doc = await self.backend.get(spec.collection, sc, key_of(spec, key), now=self.clock())
         return None if doc is None else self.codec.decode(spec, doc)
 
     async def get_versioned(
