@@ -35,8 +35,9 @@ from securebot.core.permissions import (
 )
 from securebot.core.plugin import Context, Plugin, command
 from securebot.core.plugins import PluginManager
+from securebot.core.premium import premium_tiers
 from securebot.core.rules import AccessRequest, Verdict
-from securebot.core.scheduler import JobRun
+from securebot.core.scheduler import JobRun, audit_job_run, job_place
 
 try:
     __version__ = _metadata.version("securebot")
@@ -68,6 +69,7 @@ __all__ = [
     "UsersOrRoles",
     "Verdict",
     "__version__",
+    "audit_job_run",
     "build_bot",
     "check_can_act_on",
     "check_can_manage_role",
@@ -75,8 +77,10 @@ __all__ = [
     "flag",
     "hookimpl",
     "hookspec",
+    "job_place",
     "load_config",
     "load_plugins",
+    "premium_tiers",
     "rate_limit",
     "requires",
 ]

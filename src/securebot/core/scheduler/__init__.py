@@ -4,12 +4,14 @@
 * :mod:`.model`: :class:`Job`, :class:`JobRun`;
 * :mod:`.store`: the :class:`JobStore` protocol and :class:`MemoryJobStore`;
 * :mod:`.lock`: the :class:`JobLock` protocol and :class:`RedisJobLock`;
-* :mod:`.scheduler`: :class:`Scheduler`.
+* :mod:`.scheduler`: :class:`Scheduler`;
+* :mod:`.runs`: :func:`job_place`, :func:`audit_job_run` (for job handlers).
 """
 
 from securebot.core.scheduler.clock import Clock, ManualClock, SystemClock
 from securebot.core.scheduler.lock import JobLock, RedisJobLock
 from securebot.core.scheduler.model import Job, JobRun
+from securebot.core.scheduler.runs import audit_job_run, job_place
 from securebot.core.scheduler.scheduler import JobHandler, Scheduler
 from securebot.core.scheduler.store import JobStore, MemoryJobStore
 
@@ -25,4 +27,6 @@ __all__ = [
     "RedisJobLock",
     "Scheduler",
     "SystemClock",
+    "audit_job_run",
+    "job_place",
 ]

@@ -26,7 +26,6 @@ import discord
 from discord.ext import commands
 
 import securebot
-from securebot.errors import ConfigError
 
 #: Job kinds.
 REMIND_KIND = "alarm.remind"
@@ -53,18 +52,8 @@ class RepeatFlags(securebot.Flags):
 
 
 def premium_tiers(settings: Mapping[str, Any]) -> dict[int, int]:
-    """Parse ``premium_tiers = { "<guild id>" = 0..3 }``."""
-    table = settings.get("premium_tiers", {})
-    if not isinstance(table, Mapping):
-        raise ConfigError("plugin.alarm.premium_tiers: expected a table of guild id = tier")
-    tiers: dict[int, int] = {}
-    for key, value in table.items():
-        if not str(key).isdigit():
-            raise ConfigError(f"plugin.alarm.premium_tiers: {key!r} is not a guild id")
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 3:
-            raise ConfigError(f"plugin.alarm.premium_tiers.{key}: expected a tier 0 to 3")
-        tiers[int(key)] = value
-    return tiers
+    """Parse ``premium_tiers = { "<guild id>" = 0..3 }`` from ``[plugin.alarm]``."""
+    return securebot.premium_tiers(settings, plugin="alarm")
 
 
 def _bot(ctx: securebot.Context) -> securebot.Bot:
@@ -155,36 +144,15 @@ class Alarm(securebot.Plugin):
         self, bot: securebot.Bot, job: Any
     ) -> tuple[str, discord.Member | None, discord.TextChannel | None]:
         """("", member, channel) when the job may run, else (why not, ...)."""
-        guild = bot.get_guild(job.guild_id or 0)
-        if guild is None:
-            return "skipped:guild-gone", None, None
-        member = guild.get_member(job.user_id or 0)
-        if member is None:
-            return "skipped:member-left", None, None
-        channel = guild.get_channel(job.channel_id or 0)
-        if not isinstance(channel, discord.TextChannel):
-            return "skipped:channel-gone", member, None
+        problem, member, channel = securebot.job_place(bot, job)
+        if problem or member is None or channel is None:
+            return problem, member, channel
         verdict = await bot.permissions.check_member(
-            bot, module=_MODULE, user=member, channel=channel, guild=guild
+            bot, module=_MODULE, user=member, channel=channel, guild=channel.guild
         )
         if not verdict.allowed:
             return f"skipped:denied:{verdict.source}", member, channel
         return "", member, channel
-
-    def _audit(self, bot: securebot.Bot, run: securebot.JobRun, kind: str, outcome: str) -> None:
-        job = run.job
-        bot.auditor.job(
-            guild_id=job.guild_id,
-            actor_id=job.user_id,
-            channel_id=job.channel_id,
-            kind=kind,
-            outcome=outcome,
-            detail={
-                "job": job.id,
-                "due": run.due.isoformat(),
-                "late_seconds": int(run.late.total_seconds()),
-            },
-        )
 
     # --- reminders --------------------------------------------------------------------------
 
@@ -193,7 +161,7 @@ class Alarm(securebot.Plugin):
         if bot is None:
             return
         outcome = await self._deliver_reminder(bot, run.job)
-        self._audit(bot, run, REMIND_KIND, outcome)
+        securebot.audit_job_run(bot.auditor, run, kind=REMIND_KIND, outcome=outcome)
 
     async def _deliver_reminder(self, bot: securebot.Bot, job: Any) -> str:
         problem, member, channel = await self._recheck(bot, job)
@@ -297,7 +265,7 @@ class Alarm(securebot.Plugin):
         if bot is None:
             return
         outcome = await self._post_repeat(bot, run.job)
-        self._audit(bot, run, REPEAT_KIND, outcome)
+        securebot.audit_job_run(bot.auditor, run, kind=REPEAT_KIND, outcome=outcome)
 
     async def _post_repeat(self, bot: securebot.Bot, job: Any) -> str:
         problem, _member, channel = await self._recheck(bot, job)

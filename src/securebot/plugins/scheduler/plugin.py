@@ -27,7 +27,6 @@ import discord
 from discord.ext import commands
 
 import securebot
-from securebot.errors import ConfigError
 
 #: The job kind of scheduled commands.
 KIND = "scheduler.command"
@@ -55,19 +54,8 @@ class ScheduleFlags(securebot.Flags):
     command: str = securebot.flag(rest=True)
 
 
-def premium_tiers(settings: Mapping[str, Any], *, plugin: str) -> dict[int, int]:
-    """Parse ``premium_tiers = { "<guild id>" = 0..3 }`` from a plugin's settings."""
-    table = settings.get("premium_tiers", {})
-    if not isinstance(table, Mapping):
-        raise ConfigError(f"plugin.{plugin}.premium_tiers: expected a table of guild id = tier")
-    tiers: dict[int, int] = {}
-    for key, value in table.items():
-        if not str(key).isdigit():
-            raise ConfigError(f"plugin.{plugin}.premium_tiers: {key!r} is not a guild id")
-        if isinstance(value, bool) or not isinstance(value, int) or value not in TIER_CAPS:
-            raise ConfigError(f"plugin.{plugin}.premium_tiers.{key}: expected a tier 0 to 3")
-        tiers[int(key)] = value
-    return tiers
+#: Parse ``premium_tiers`` from a plugin's settings (kept here for this plugin's callers).
+premium_tiers = securebot.premium_tiers
 
 
 def _human(delta: dt.timedelta) -> str:
@@ -299,32 +287,15 @@ class SchedulerPlugin(securebot.Plugin):
         bot = self._bot
         if bot is None:
             return
-        job = run.job
         outcome = await self._execute(bot, run)
-        bot.auditor.job(
-            guild_id=job.guild_id,
-            actor_id=job.user_id,
-            channel_id=job.channel_id,
-            kind=KIND,
-            outcome=outcome,
-            detail={
-                "job": job.id,
-                "due": run.due.isoformat(),
-                "late_seconds": int(run.late.total_seconds()),
-            },
-        )
+        securebot.audit_job_run(bot.auditor, run, kind=KIND, outcome=outcome)
 
     async def _execute(self, bot: securebot.Bot, run: securebot.JobRun) -> str:
         job = run.job
-        guild = bot.get_guild(job.guild_id or 0)
-        if guild is None:
-            return "skipped:guild-gone"
-        member = guild.get_member(job.user_id or 0)
-        if member is None:
-            return "skipped:member-left"
-        channel = guild.get_channel(job.channel_id or 0)
-        if not isinstance(channel, discord.TextChannel):
-            return "skipped:channel-gone"
+        problem, member, channel = securebot.job_place(bot, job)
+        if problem or member is None or channel is None:
+            return problem
+        guild = channel.guild
         perms = channel.permissions_for(member)
         if not (perms.view_channel and perms.send_messages):
             return "skipped:member-cannot-send"
