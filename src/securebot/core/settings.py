@@ -87,7 +87,7 @@ def describe(value: object) -> str:
         return "a string"
     if isinstance(value, list):
         return "an array"
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return "a table"
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return "a date/time"

@@ -41,6 +41,7 @@ from typing import Any
 import attrs
 import discord
 
+from securebot.core.settings import describe
 from securebot.errors import ConfigError
 from securebot.testing.emulator.model import ChannelType
 from securebot.testing.emulator.state import World
@@ -173,7 +174,7 @@ class _Reader:
         self.source = source
         self.where = where
         if not isinstance(data, Mapping):
-            self.fail(f"expected a table, got {_kind(data)}")
+            self.fail(f"expected a table, got {describe(data)}")
         self.data: Mapping[str, Any] = data
         unknown = sorted(set(data) - set(known))
         if unknown:
@@ -192,7 +193,7 @@ class _Reader:
             return default
         value = self.data[key]
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            self.fail(f"expected {label}, got {_kind(value)}", key)
+            self.fail(f"expected {label}, got {describe(value)}", key)
         return value
 
     def string(self, key: str, default: Any = _REQUIRED) -> Any:
@@ -209,28 +210,12 @@ class _Reader:
         value = self._get(key, (list,), "a list of names", [])
         for index, item in enumerate(value):
             if not isinstance(item, str):
-                self.fail(f"expected a list of names, item {index} is {_kind(item)}", key)
+                self.fail(f"expected a list of names, item {index} is {describe(item)}", key)
         return tuple(value)
 
     def tables(self, key: str) -> list[Any]:
         value = self._get(key, (list,), "an array of tables", [])
         return list(value)
-
-
-def _kind(value: object) -> str:
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, int):
-        return f"an integer ({value})"
-    if isinstance(value, float):
-        return f"a float ({value})"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, Mapping):
-        return "a table"
-    return type(value).__name__
 
 
 def _name(reader: _Reader, key: str, *, low: int, high: int) -> str:
@@ -258,12 +243,13 @@ def _permissions(reader: _Reader, key: str, default: Any) -> Any:
             reader.fail(f"must be a permission bitfield from 0 to 2**64-1 (got {value})", key)
         return value
     if not isinstance(value, list):
-        reader.fail(f"expected a list of permission names or an integer, got {_kind(value)}", key)
+        got = describe(value)
+        reader.fail(f"expected a list of permission names or an integer, got {got}", key)
     flags = discord.Permissions.VALID_FLAGS
     total = 0
     for item in value:
         if not isinstance(item, str):
-            reader.fail(f"expected permission names, got {_kind(item)}", key)
+            reader.fail(f"expected permission names, got {describe(item)}", key)
         if item not in flags:
             close = _suggest(item, list(flags))
             hint = f" (did you mean {close!r}?)" if close else ""
