@@ -448,22 +448,34 @@ class RedisCache:
     async def _writing(self, idents: Sequence[Ident]) -> AsyncIterator[None]:
         """Around a write to the store of record: bypass the cache for ``idents`` meanwhile,
         then invalidate them here, in Redis and in every other process."""
+        self._begin_write(idents)
+        try:
+            yield
+        finally:
+            await self._end_write(idents)
+
+    def _begin_write(self, idents: Sequence[Ident]) -> None:
+        """Before a write: reads of ``idents`` bypass the cache until :meth:`_end_write`.
+
+        ``begin; try: write; finally: await end`` is :meth:`_writing` without the context
+        manager machinery, for the hot settings write.
+        """
         self._epoch += 1
         for ident in idents:
             self._pending[ident] = self._pending.get(ident, 0) + 1
             self._local.pop(ident, None)
+
+    async def _end_write(self, idents: Sequence[Ident]) -> None:
+        """After a write (done or failed): invalidate ``idents`` everywhere, end the bypass."""
         try:
-            yield
+            await self._invalidate_ids(idents)
         finally:
-            try:
-                await self._invalidate_ids(idents)
-            finally:
-                for ident in idents:
-                    left = self._pending[ident] - 1
-                    if left:
-                        self._pending[ident] = left
-                    else:
-                        del self._pending[ident]
+            for ident in idents:
+                left = self._pending[ident] - 1
+                if left:
+                    self._pending[ident] = left
+                else:
+                    del self._pending[ident]
 
     async def _invalidate_ids(self, idents: Sequence[Ident]) -> None:
         """After a write to the store of record: drop ``idents`` here, in Redis, everywhere."""
@@ -592,12 +604,12 @@ class RedisCache:
         owner: int | None = None,
     ) -> None:
         """Store in the store of record, then invalidate the value and its path."""
-        idents = [
-            self._setting_id(namespace, scope, path, name),
-            self._settings_id(namespace, scope, path),
-        ]
-        async with self._writing(idents):
+        idents = (("s", namespace, scope, path, name), ("p", namespace, scope, path))
+        self._begin_write(idents)  # as ``async with self._writing(idents)``, a hot path
+        try:
             await self.store.set_setting(namespace, scope, path, name, value, owner=owner)
+        finally:
+            await self._end_write(idents)
 
     async def delete_setting(self, namespace: str, scope: str, path: str, name: str) -> bool:
         """Delete in the store of record, then invalidate the value and its path."""
