@@ -93,7 +93,6 @@ class Bot(commands.AutoShardedBot):
             options.setdefault("shard_count", config.bot.shard_count)
         options.setdefault("tree_cls", SecureCommandTree)
         super().__init__(command_prefix=self._prefixes, **options)
-        self.add_check(self._permission_check)
         #: Time source of the scheduler and the grammar's "from now" (tests set a ManualClock).
         self.clock: Any = SystemClock()
         #: The permission engine's gate (policies in memory until storage is wired).
@@ -181,7 +180,19 @@ class Bot(commands.AutoShardedBot):
             is_bot_owner=await self.is_owner(author),
         )
 
-    async def _permission_check(self, ctx: Context) -> bool:
+    async def can_run(self, ctx: commands.Context[Any], /, *, call_once: bool = False) -> bool:
+        """The bot-wide checks: the permission engine first (raises :class:`AccessDenied`),
+        then any check added with ``add_check``.
+
+        discord.py asks this for every command it prepares (a group and its subcommand each),
+        and ``Command.can_run`` (help listings, scheduled re-checks) goes through it too.
+        """
+        if call_once:
+            return not self._check_once or await super().can_run(ctx, call_once=True)
+        await self._permission_check(ctx)
+        return not self._checks or await super().can_run(ctx)
+
+    async def _permission_check(self, ctx: commands.Context[Any]) -> bool:
         try:
             verdict = await self.permissions.check_context(ctx)
         except Exception:  # unreadable settings, store down...: fail closed, and say so
@@ -204,14 +215,17 @@ class Bot(commands.AutoShardedBot):
             return
         started = time.perf_counter()
         correlation = new_correlation_id()
+        guild = ctx.guild
+        guild_id = guild.id if guild is not None else None
         token = CORRELATION.set(correlation)
-        guild_token = CORRELATION_GUILD.set(ctx.guild.id if ctx.guild else None)
+        guild_token = CORRELATION_GUILD.set(guild_id)
         error: commands.CommandError | None = None
         self.dispatch("command", ctx)
         try:
-            if not await self.can_run(ctx, call_once=True):
+            if self._check_once and not await self.can_run(ctx, call_once=True):
                 raise commands.CheckFailure("The global check once functions failed.")
-            await self.cooldowns.check(ctx)
+            if self.cooldowns.limits(command):
+                await self.cooldowns.check(ctx)
             await command.invoke(ctx)
         except commands.CommandError as exc:
             error = exc
@@ -221,7 +235,7 @@ class Bot(commands.AutoShardedBot):
         finally:
             CORRELATION.reset(token)
             CORRELATION_GUILD.reset(guild_token)
-            self._audit_command(ctx, command, error, started, correlation)
+            self._audit_command(ctx, command, error, started, correlation, guild_id)
 
     def _audit_command(
         self,
@@ -230,23 +244,24 @@ class Bot(commands.AutoShardedBot):
         error: commands.CommandError | None,
         started: float,
         correlation: str,
+        guild_id: int | None,
     ) -> None:
-        verdicts: dict[Any, Verdict] = getattr(ctx, _VERDICTS, None) or {}
-        verdict = verdicts.get(command)
+        verdicts: dict[Any, Verdict] | None = getattr(ctx, _VERDICTS, None)
+        verdict = verdicts.get(command) if verdicts is not None else None
         ran = error is None or not isinstance(
             error, commands.CheckFailure | commands.UserInputError
         )
-        self.auditor.command(
-            via=getattr(ctx, "securebot_via", "prefix"),
-            action=command.qualified_name,
-            guild_id=ctx.guild.id if ctx.guild else None,
-            actor_id=ctx.author.id,
-            channel_id=ctx.channel.id,
-            arguments=context_arguments(ctx) if ran and verdict is not None else {},
-            rule=verdict.source if verdict is not None else "",
-            outcome=outcome_of(error),
-            duration_ms=(time.perf_counter() - started) * 1000,
-            correlation_id=correlation,
+        self.auditor.invocation(
+            getattr(ctx, "securebot_via", "prefix"),
+            command.qualified_name,
+            guild_id,
+            ctx.author.id,
+            ctx.channel.id,
+            context_arguments(ctx) if ran and verdict is not None else {},
+            verdict.source if verdict is not None else "",
+            outcome_of(error),
+            (time.perf_counter() - started) * 1000,
+            correlation,
         )
 
     async def on_command_error(  # type: ignore[override]

@@ -175,6 +175,11 @@ class CooldownGate:
         """Count one use of ``key``; 0 if allowed, else seconds to wait."""
         return await self.backend.hit(key, limit, self.clock())
 
+    @staticmethod
+    def limits(command: commands.Command[Any, ..., Any]) -> bool:
+        """Whether ``command`` declares a limit (:meth:`check` is a no-op otherwise)."""
+        return isinstance(command.extras.get(RATE_LIMIT_KEY), RateLimit)
+
     async def check(self, ctx: commands.Context[Any]) -> None:
         """Count the use of ``ctx.command`` or raise ``CommandOnCooldown`` (a no-op without a
         declared limit)."""

@@ -21,19 +21,19 @@ from securebot.core.audit.model import AuditEntry, AuditEvent
 #: ``prev_hash`` of a chain's first entry.
 GENESIS = "0" * 64
 
+# What json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str) uses,
+# built once (json.dumps builds a new encoder per call when given options).
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+)
+
 
 def canonical(event: AuditEvent, record: Mapping[str, Any] | None = None) -> bytes:
     """The exact bytes hashed for ``event`` (sorted keys, no spaces, UTF-8).
 
     :param record: ``event.to_dict()`` when the caller already has it.
     """
-    return json.dumps(
-        event.to_dict() if record is None else record,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=str,
-    ).encode()
+    return _CANONICAL.encode(event.to_dict() if record is None else record).encode()
 
 
 def entry_hash(

@@ -12,6 +12,7 @@ import contextvars
 import itertools
 import secrets
 import time
+import types
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -30,6 +31,8 @@ CORRELATION_GUILD: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "securebot_correlation_guild", default=None
 )
 _PROCESS = secrets.token_hex(4)
+# The detail of a command invocation: empty, read only when the event is built at flush.
+_NO_DETAIL: Mapping[str, Any] = types.MappingProxyType({})
 _COUNTER = itertools.count(1)
 
 
@@ -76,8 +79,43 @@ class Auditor:
         detail: Mapping[str, Any] | None = None,
     ) -> None:
         """Record one command invocation (allowed or denied)."""
-        self.log.record(
-            AuditEvent(
+        self.log.record_fields(
+            (
+                EventKind.COMMAND,
+                self.clock(),
+                guild_id,
+                actor_id,
+                channel_id,
+                action,
+                via,
+                dict(arguments),
+                rule,
+                outcome,
+                duration_ms,
+                correlation_id,
+                dict(detail) if detail else {},
+            )
+        )
+
+    def invocation(
+        self,
+        via: str,
+        action: str,
+        guild_id: int | None,
+        actor_id: int,
+        channel_id: int | None,
+        arguments: dict[str, str],
+        rule: str,
+        outcome: str,
+        duration_ms: float,
+        correlation_id: str,
+        /,
+    ) -> None:
+        """:meth:`command` for the bot's per-command path: positional, no detail, and
+        ``arguments`` is kept as given (pass a fresh dict). Queues one tuple; the event is
+        built when the log flushes."""
+        self.log.record_fields(
+            (
                 EventKind.COMMAND,
                 self.clock(),
                 guild_id,
@@ -90,7 +128,7 @@ class Auditor:
                 outcome,
                 duration_ms,
                 correlation_id,
-                detail or {},
+                _NO_DETAIL,
             )
         )
 
@@ -163,17 +201,21 @@ class Auditor:
                 outcome = f"error:{type(exc).__name__}"
                 raise
             finally:
-                log.record(
-                    AuditEvent(
+                log.record_fields(
+                    (
                         EventKind.HTTP,
                         clock(),
-                        guild_id=_snowflake(route.guild_id) or CORRELATION_GUILD.get(),
-                        channel_id=_snowflake(route.channel_id),
-                        action=f"{route.method} {route.path}",
-                        via="http",
-                        outcome=outcome,
-                        duration_ms=(time.perf_counter() - started) * 1000,
-                        correlation_id=CORRELATION.get(),
+                        _snowflake(route.guild_id) or CORRELATION_GUILD.get(),
+                        None,
+                        _snowflake(route.channel_id),
+                        f"{route.method} {route.path}",
+                        "http",
+                        {},
+                        "",
+                        outcome,
+                        (time.perf_counter() - started) * 1000,
+                        CORRELATION.get(),
+                        {},
                     )
                 )
 

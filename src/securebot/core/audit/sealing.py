@@ -75,6 +75,10 @@ class CipherSealer:
         return value
 
 
+# json.dumps(value, sort_keys=True, default=str), with the encoder built once.
+_FIELD_JSON = json.JSONEncoder(sort_keys=True, default=str)
+
+
 def _context(chain: str, seq: int, field: str) -> str:
     return f"audit/{chain}/{seq}/{field}"
 
@@ -94,7 +98,7 @@ def encode_record(
     for field in SENSITIVE_FIELDS:
         value = record[field]
         # json.dumps({}) is "{}": most commands have no arguments and no detail
-        plaintext = json.dumps(value, sort_keys=True, default=str).encode() if value else b"{}"
+        plaintext = _FIELD_JSON.encode(value).encode() if value else b"{}"
         record[field] = sealer.seal(plaintext, context=_context(chain, seq, field))
     return record
 
