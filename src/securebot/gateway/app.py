@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import attrs
 from aiohttp import web
 
 from securebot.core.audit.model import AuditEvent, EventKind
@@ -51,6 +52,18 @@ HSTS_KEY = web.AppKey("securebot_hsts", bool)
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+@attrs.frozen
+class _Attempt:
+    """One download request as its audit record names it: what was asked for, since when,
+    and (once known) by whom and for which server."""
+
+    request: web.Request
+    export_id: str
+    started: float
+    user_id: int | None = None
+    guild_id: int | None = None
+
+
 class ExportGateway:
     """Serves exports to their owners; one instance per application."""
 
@@ -74,102 +87,55 @@ class ExportGateway:
         self.clock = clock
         self.presign_seconds = presign_seconds
 
-    def _record(
-        self,
-        request: web.Request,
-        *,
-        outcome: str,
-        export_id: str,
-        user_id: int | None,
-        guild_id: int | None,
-        started: float,
-        reason: str = "",
-    ) -> None:
+    def _record(self, attempt: _Attempt, *, outcome: str, reason: str = "") -> None:
         if self.audit is None:
             return
-        detail: dict[str, Any] = {"remote": request.remote or "?"}
-        if is_export_id(export_id):
-            detail["export_id"] = export_id
+        detail: dict[str, Any] = {"remote": attempt.request.remote or "?"}
+        if is_export_id(attempt.export_id):
+            detail["export_id"] = attempt.export_id
         if reason:
             detail["reason"] = reason
         self.audit.record(
             AuditEvent(
                 EventKind.HTTP,
                 self.clock(),
-                guild_id=guild_id,
-                actor_id=user_id,
+                guild_id=attempt.guild_id,
+                actor_id=attempt.user_id,
                 action="GET /exports/{export_id}",
                 via="gateway",
                 outcome=outcome,
-                duration_ms=(time.perf_counter() - started) * 1000,
+                duration_ms=(time.perf_counter() - attempt.started) * 1000,
                 detail=detail,
             )
         )
 
-    def _refuse(
-        self,
-        request: web.Request,
-        *,
-        export_id: str,
-        reason: str,
-        started: float,
-        user_id: int | None = None,
-        guild_id: int | None = None,
-    ) -> web.Response:
-        self._record(
-            request,
-            outcome="404",
-            export_id=export_id,
-            user_id=user_id,
-            guild_id=guild_id,
-            started=started,
-            reason=reason,
-        )
+    def _refuse(self, attempt: _Attempt, reason: str) -> web.Response:
+        self._record(attempt, outcome="404", reason=reason)
         logger.info("gateway: refused an export download (%s)", reason)
         return web.Response(status=404, text=NOT_FOUND_TEXT)
 
-    def _unavailable(
-        self,
-        request: web.Request,
-        export_id: str,
-        user_id: int,
-        guild_id: int | None,
-        exc: SecurebotError,
-        started: float,
-    ) -> web.Response:
-        self._record(
-            request,
-            outcome="503",
-            export_id=export_id,
-            user_id=user_id,
-            guild_id=guild_id,
-            started=started,
-            reason=f"store-error:{type(exc).__name__}",
-        )
+    def _unavailable(self, attempt: _Attempt, exc: SecurebotError) -> web.Response:
+        self._record(attempt, outcome="503", reason=f"store-error:{type(exc).__name__}")
         logger.error("gateway: the export store failed: %s", exc)
         return web.Response(status=503, text=UNAVAILABLE_TEXT)
 
     async def download(self, request: web.Request) -> web.StreamResponse:
         """``GET /exports/{id}?token=...``: check, audit, then stream or redirect."""
-        started = time.perf_counter()
-        export_id = request.match_info.get("export_id", "")
+        attempt = _Attempt(request, request.match_info.get("export_id", ""), time.perf_counter())
+        export_id = attempt.export_id
         token = request.query.get("token", "")
         if not is_export_id(export_id):
-            return self._refuse(request, export_id="", reason="bad-id", started=started)
+            return self._refuse(attrs.evolve(attempt, export_id=""), "bad-id")
         try:
             claims = self.signer.verify(token, export_id)
         except DownloadTokenError as exc:
-            return self._refuse(request, export_id=export_id, reason=exc.reason, started=started)
+            return self._refuse(attempt, exc.reason)
+        attempt = attrs.evolve(attempt, user_id=claims.user_id)
         try:
             record = await self.metadata.get(export_id)
         except RecordNotFoundError:
-            return self._refuse(
-                request,
-                export_id=export_id,
-                reason="unknown-export",
-                started=started,
-                user_id=claims.user_id,
-            )
+            return self._refuse(attempt, "unknown-export")
+        attempt = attrs.evolve(attempt, guild_id=record.guild_id)
         refusal = ""
         if record.owner_id != claims.user_id:
             refusal = "not-owner"
@@ -178,14 +144,7 @@ class ExportGateway:
         elif record.store not in self.stores:
             refusal = "store-unavailable"
         if refusal:
-            return self._refuse(
-                request,
-                export_id=export_id,
-                reason=refusal,
-                started=started,
-                user_id=claims.user_id,
-                guild_id=record.guild_id,
-            )
+            return self._refuse(attempt, refusal)
         store = self.stores[record.store]
         filename = record.download_name()
         try:
@@ -193,53 +152,19 @@ class ExportGateway:
                 record.object_key, expires_in=self.presign_seconds, filename=filename
             )
         except SecurebotError as exc:
-            return self._unavailable(
-                request, export_id, claims.user_id, record.guild_id, exc, started
-            )
+            return self._unavailable(attempt, exc)
         if url is not None:
-            self._record(
-                request,
-                outcome="302",
-                export_id=export_id,
-                user_id=claims.user_id,
-                guild_id=record.guild_id,
-                started=started,
-            )
+            self._record(attempt, outcome="302")
             return web.Response(status=302, headers={"Location": url})
         chunks = store.stream(record.object_key)
         try:
             first = await anext(chunks)
+        except (StopAsyncIteration, RecordNotFoundError):
+            return self._refuse(attempt, "object-missing")
         except SecurebotError as exc:
-            if not isinstance(exc, RecordNotFoundError):
-                return self._unavailable(
-                    request, export_id, claims.user_id, record.guild_id, exc, started
-                )
-            return self._refuse(
-                request,
-                export_id=export_id,
-                reason="object-missing",
-                started=started,
-                user_id=claims.user_id,
-                guild_id=record.guild_id,
-            )
-        except StopAsyncIteration:
-            return self._refuse(
-                request,
-                export_id=export_id,
-                reason="object-missing",
-                started=started,
-                user_id=claims.user_id,
-                guild_id=record.guild_id,
-            )
+            return self._unavailable(attempt, exc)
         # Audited before the first byte: an interrupted download is still an access.
-        self._record(
-            request,
-            outcome="200",
-            export_id=export_id,
-            user_id=claims.user_id,
-            guild_id=record.guild_id,
-            started=started,
-        )
+        self._record(attempt, outcome="200")
         response = web.StreamResponse(
             status=200,
             headers={
