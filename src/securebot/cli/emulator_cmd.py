@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from pathlib import Path
 
 import click
 
+from securebot.cli.listen import is_loopback
+
 #: Port used when ``--port`` is not given (0 asks the system for a free one).
 DEFAULT_PORT = 8765
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @click.group("emulator")
@@ -59,7 +51,7 @@ def serve_command(host: str, port: int, scenario_path: Path | None, allow_remote
     from securebot.testing.console import serve_emulator
     from securebot.testing.scenario_file import load_scenario
 
-    if not allow_remote and not _is_loopback(host):
+    if not allow_remote and not is_loopback(host):
         raise ConfigError(
             f"--host {host}: the emulator lets anyone who reaches it act as any user; "
             "listen on 127.0.0.1, or pass --allow-remote if you really mean it"

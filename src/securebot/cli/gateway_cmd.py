@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import ipaddress
 import logging
 import os
 import secrets
@@ -24,6 +23,7 @@ from typing import Any
 
 import click
 
+from securebot.cli.listen import is_loopback
 from securebot.crypto import Secret
 from securebot.errors import ConfigError
 
@@ -62,15 +62,6 @@ def tls_context(cert: Path, key: Path) -> ssl.SSLContext:
     except (OSError, ssl.SSLError) as exc:
         raise ConfigError(f"cannot load the TLS certificate/key: {type(exc).__name__}") from None
     return context
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @click.group("gateway")
@@ -128,7 +119,7 @@ def serve_command(
     if (tls_cert is None) != (tls_key is None):
         raise ConfigError("give both --tls-cert and --tls-key, or neither")
     context = tls_context(tls_cert, tls_key) if tls_cert and tls_key else None
-    if context is None and not _is_loopback(host):
+    if context is None and not is_loopback(host):
         raise ConfigError(
             f"refusing plain HTTP on {host}: download links carry tokens; pass --tls-cert and "
             "--tls-key (plain HTTP is allowed on loopback addresses only, for development)"
