@@ -195,8 +195,7 @@ class RedisTLS:
         key_password: bytes | None = None,
         crl_pem: bytes | None = None,
     ) -> None:
-        chain = _certificates(cert_chain_pem, "certificate chain")
-        material = _pem(chain) + _clear_key_pem(_private_key(key_pem, key_password))
+        material = _identity_pem(cert_chain_pem, key_pem, key_password)
         self._ca = _pem(_certificates(ca_pem, "CA")).decode("ascii")
         self._context = client_context(
             ca_pem=ca_pem,
@@ -207,7 +206,7 @@ class RedisTLS:
         )
         self._crl: MemoryFile | None = None
         if crl_pem is not None:
-            crl = _crl(crl_pem).public_bytes(serialization.Encoding.PEM)
+            crl = _crl_pem(crl_pem)
             self._crl = MemoryFile(self._ca.encode("ascii") + crl, name="securebot-redis-crl")
         self._file = MemoryFile(material, name="securebot-redis-tls")
 
@@ -311,10 +310,9 @@ class MongoTLS:
         key_password: bytes | None = None,
         crl_pem: bytes | None = None,
     ) -> None:
-        chain = _certificates(cert_chain_pem, "certificate chain")
-        material = _pem(chain) + _clear_key_pem(_private_key(key_pem, key_password))
+        material = _identity_pem(cert_chain_pem, key_pem, key_password)
         ca = _pem(_certificates(ca_pem, "CA"))
-        crl = None if crl_pem is None else _crl(crl_pem).public_bytes(serialization.Encoding.PEM)
+        crl = None if crl_pem is None else _crl_pem(crl_pem)
         self._files: list[MemoryFile] = []
         try:
             self._ca = self._keep(MemoryFile(ca, name="securebot-mongo-ca"))
@@ -370,8 +368,7 @@ def _harden(context: ssl.SSLContext) -> None:
 def _load_chain(
     context: ssl.SSLContext, chain_pem: bytes, key_pem: bytes, password: bytes | None
 ) -> None:
-    chain = _certificates(chain_pem, "certificate chain")
-    material = _pem(chain) + _clear_key_pem(_private_key(key_pem, password))
+    material = _identity_pem(chain_pem, key_pem, password)
     with MemoryFile(material) as file:
         try:
             context.load_cert_chain(file.path)
@@ -390,13 +387,24 @@ def _load_trust(context: ssl.SSLContext, ca_pem: bytes, crl_pem: bytes | None) -
         raise CertificateError(f"the CA certificate could not be loaded ({exc.reason})") from None
     if crl_pem is None:
         return
-    crl = _crl(crl_pem)
-    with MemoryFile(crl.public_bytes(serialization.Encoding.PEM), name="securebot-crl") as file:
+    with MemoryFile(_crl_pem(crl_pem), name="securebot-crl") as file:
         try:
             context.load_verify_locations(cafile=file.path)
         except ssl.SSLError as exc:
             raise CertificateError(f"the CRL could not be loaded ({exc.reason})") from None
     context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+
+
+def _identity_pem(chain_pem: bytes, key_pem: bytes, password: bytes | None) -> bytes:
+    """The certificate chain followed by its private key, unencrypted: what TLS libraries load
+    as one client or server identity (checked, so a bad chain or key fails here)."""
+    chain = _certificates(chain_pem, "certificate chain")
+    return _pem(chain) + _clear_key_pem(_private_key(key_pem, password))
+
+
+def _crl_pem(pem: bytes) -> bytes:
+    """The CRL in ``pem`` checked and written again as PEM (nothing but the CRL)."""
+    return _crl(pem).public_bytes(serialization.Encoding.PEM)
 
 
 def _crl(pem: bytes) -> x509.CertificateRevocationList:
