@@ -103,23 +103,17 @@ class Actions:
 
     def delete_message(self, channel: Channel, message: Message) -> None:
         """Delete a message and dispatch MESSAGE_DELETE."""
-        message.deleted = True
-        if message.id in channel.pins:
-            channel.pins.remove(message.id)
-        data: Json = {"id": str(message.id), "channel_id": str(channel.id)}
-        if channel.guild_id is not None:
-            data["guild_id"] = str(channel.guild_id)
+        _mark_deleted(channel, message)
+        data = _with_guild(channel, {"id": str(message.id), "channel_id": str(channel.id)})
         self._send("MESSAGE_DELETE", channel, data)
 
     def bulk_delete(self, channel: Channel, messages: list[Message]) -> None:
         """Delete messages at once and dispatch MESSAGE_DELETE_BULK."""
         for message in messages:
-            message.deleted = True
-            if message.id in channel.pins:
-                channel.pins.remove(message.id)
-        data: Json = {"ids": [str(m.id) for m in messages], "channel_id": str(channel.id)}
-        if channel.guild_id is not None:
-            data["guild_id"] = str(channel.guild_id)
+            _mark_deleted(channel, message)
+        data = _with_guild(
+            channel, {"ids": [str(m.id) for m in messages], "channel_id": str(channel.id)}
+        )
         self._send("MESSAGE_DELETE_BULK", channel, data)
 
     def react(
@@ -131,19 +125,14 @@ class Actions:
         emoji_id: int | None = None,
     ) -> bool:
         """Add a reaction (False when the user already reacted so)."""
-        reaction = next(
-            (r for r in message.reactions if r.emoji_name == name and r.emoji_id == emoji_id), None
-        )
+        reaction = _find_reaction(message, name, emoji_id)
         if reaction is None:
             reaction = Reaction(emoji_name=name, emoji_id=emoji_id)
             message.reactions.append(reaction)
         if user_id in reaction.user_ids:
             return False
         reaction.user_ids.append(user_id)
-        data = self._reaction_data(channel, message, name, emoji_id)
-        data["user_id"] = str(user_id)
-        data["burst"] = False
-        data["type"] = 0
+        data = self._user_reaction_data(channel, message, user_id, name, emoji_id)
         guild = self.world.guild_of(channel)
         if guild is not None and user_id in guild.members:
             data["member"] = payloads.member(self.world, guild.members[user_id])
@@ -160,18 +149,13 @@ class Actions:
         emoji_id: int | None = None,
     ) -> bool:
         """Remove one user's reaction (False when there was none)."""
-        reaction = next(
-            (r for r in message.reactions if r.emoji_name == name and r.emoji_id == emoji_id), None
-        )
+        reaction = _find_reaction(message, name, emoji_id)
         if reaction is None or user_id not in reaction.user_ids:
             return False
         reaction.user_ids.remove(user_id)
         if not reaction.user_ids:
             message.reactions.remove(reaction)
-        data = self._reaction_data(channel, message, name, emoji_id)
-        data["user_id"] = str(user_id)
-        data["burst"] = False
-        data["type"] = 0
+        data = self._user_reaction_data(channel, message, user_id, name, emoji_id)
         self._send("MESSAGE_REACTION_REMOVE", channel, data)
         return True
 
@@ -204,8 +188,16 @@ class Actions:
         data: Json = {"channel_id": str(channel.id), "message_id": str(message.id)}
         if name is not None:
             data["emoji"] = {"id": None if emoji_id is None else str(emoji_id), "name": name}
-        if channel.guild_id is not None:
-            data["guild_id"] = str(channel.guild_id)
+        return _with_guild(channel, data)
+
+    @classmethod
+    def _user_reaction_data(
+        cls, channel: Channel, message: Message, user_id: int, name: str, emoji_id: int | None
+    ) -> Json:
+        data = cls._reaction_data(channel, message, name, emoji_id)
+        data["user_id"] = str(user_id)
+        data["burst"] = False
+        data["type"] = 0
         return data
 
     def set_pinned(self, channel: Channel, message: Message, pinned: bool) -> None:
@@ -215,9 +207,7 @@ class Actions:
             channel.pins.append(message.id)
         elif not pinned and message.id in channel.pins:
             channel.pins.remove(message.id)
-        data: Json = {"channel_id": str(channel.id), "last_pin_timestamp": None}
-        if channel.guild_id is not None:
-            data["guild_id"] = str(channel.guild_id)
+        data = _with_guild(channel, {"channel_id": str(channel.id), "last_pin_timestamp": None})
         self._send("CHANNEL_PINS_UPDATE", channel, data)
 
     # --- audit log ----------------------------------------------------------------------------
@@ -371,3 +361,24 @@ class Actions:
             guild.channels.pop(channel.id, None)
         self.world.channels.pop(channel.id, None)
         self.channel_event("CHANNEL_DELETE", channel)
+
+
+def _mark_deleted(channel: Channel, message: Message) -> None:
+    """Mark ``message`` deleted and take it off the channel's pins."""
+    message.deleted = True
+    if message.id in channel.pins:
+        channel.pins.remove(message.id)
+
+
+def _find_reaction(message: Message, name: str, emoji_id: int | None) -> Reaction | None:
+    """The reaction of ``message`` with this emoji, if anyone reacted with it."""
+    return next(
+        (r for r in message.reactions if r.emoji_name == name and r.emoji_id == emoji_id), None
+    )
+
+
+def _with_guild(channel: Channel, data: Json) -> Json:
+    """``data`` with the channel's ``guild_id`` added when it belongs to a guild (not a DM)."""
+    if channel.guild_id is not None:
+        data["guild_id"] = str(channel.guild_id)
+    return data
