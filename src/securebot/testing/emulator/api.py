@@ -147,6 +147,14 @@ class Ctx:
         """The JSON body as a :class:`Form` (a non-object body is a 50035 at the root)."""
         return Form(self.body if self.body is not None else {})
 
+    def array(self, *, missing_ok: bool = False) -> list[Any]:
+        """The JSON body as an array (a missing body is ``[]`` with ``missing_ok``); anything
+        else is a 50035 ``BASE_TYPE_LIST`` at the root."""
+        body = [] if missing_ok and self.body is None else self.body
+        if not isinstance(body, list):
+            raise err.invalid_form(err.field_error("BASE_TYPE_LIST", "Must be an array."))
+        return body
+
     def query_int(self, name: str, *, default: int, minimum: int, maximum: int) -> int:
         """An integer query parameter within bounds (else 50035)."""
         raw = self.request.query.get(name)

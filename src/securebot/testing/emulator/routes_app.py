@@ -231,11 +231,7 @@ async def _list_commands(ctx: Ctx) -> Result:
 
 async def _overwrite_commands(ctx: Ctx) -> Result:
     app_id, guild_id = _app_id(ctx), _scope(ctx)
-    body = ctx.body if ctx.body is not None else []
-    if not isinstance(body, list):
-        raise err.invalid_form(
-            {"_errors": [{"code": "BASE_TYPE_LIST", "message": "Must be an array."}]}
-        )
+    body = ctx.array(missing_ok=True)
     if len(body) > 100:
         raise err.ApiError(400, 30032, "Maximum number of application commands reached (100)")
     root = Form({})

@@ -443,11 +443,7 @@ async def move_roles(ctx: Ctx) -> Result:
     """Serve ``PATCH /guilds/{guild_id}/roles``."""
     guild, me = guild_for(ctx)
     require(guild_permissions(ctx, guild, me), bits.MANAGE_ROLES)
-    body = ctx.body
-    if not isinstance(body, list):
-        raise err.invalid_form(
-            {"_errors": [{"code": "BASE_TYPE_LIST", "message": "Must be an array."}]}
-        )
+    body = ctx.array()
     moves: list[tuple[int, int]] = []
     errors: dict[str, object] = {}
     for index, item in enumerate(body):
@@ -579,11 +575,7 @@ async def move_channels(ctx: Ctx) -> Result:
     """Serve ``PATCH /guilds/{guild_id}/channels``."""
     guild, me = guild_for(ctx)
     require(guild_permissions(ctx, guild, me), bits.MANAGE_CHANNELS)
-    body = ctx.body
-    if not isinstance(body, list):
-        raise err.invalid_form(
-            {"_errors": [{"code": "BASE_TYPE_LIST", "message": "Must be an array."}]}
-        )
+    body = ctx.array()
     root = Form({})
     for index, item in enumerate(body):
         entry = root.child((str(index),), item)
