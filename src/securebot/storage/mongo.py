@@ -15,7 +15,7 @@ subject, ``authMechanism=MONGODB-X509``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -182,14 +182,9 @@ class MongoBackend:
         if expect is None:
             for _ in range(3):
                 try:
-                    raw = await records.find_one_and_update(
-                        {"_id": ident},
-                        mapping.write_update(doc),
-                        projection={"r": 1},
-                        upsert=True,
-                        return_document=self._return_after,
-                    )
-                    return int(raw["r"])
+                    revision = await self._write_over(records, {"_id": ident}, doc, upsert=True)
+                    if revision is not None:
+                        return revision
                 except self._duplicate_key:  # two upserts raced: the second one retries
                     continue
             raise ConflictError(f"{doc.collection} {doc.key!r}: concurrent creation kept failing")
@@ -199,31 +194,35 @@ class MongoBackend:
                 return 1
             except self._duplicate_key:
                 expired = {"_id": ident, "e": {"$ne": None, "$lte": now}}
-                raw = await records.find_one_and_update(
-                    expired,
-                    mapping.write_update(doc),
-                    projection={"r": 1},
-                    return_document=self._return_after,
-                )
-                if raw is None:
+                revision = await self._write_over(records, expired, doc)
+                if revision is None:
                     raise ConflictError(
                         f"{doc.collection}/{doc.scope}/{doc.key}: expected revision 0 "
                         "(create only), found a live document"
                     ) from None
-                return int(raw["r"])
+                return revision
         selector = {"_id": ident, "r": expect, **mapping.live_filter(now)}
-        raw = await records.find_one_and_update(
-            selector,
-            mapping.write_update(doc),
-            projection={"r": 1},
-            return_document=self._return_after,
-        )
-        if raw is None:
+        revision = await self._write_over(records, selector, doc)
+        if revision is None:
             raise ConflictError(
                 f"{doc.collection}/{doc.scope}/{doc.key}: expected revision {expect}, "
                 "found another (or none)"
             )
-        return int(raw["r"])
+        return revision
+
+    async def _write_over(
+        self, records: Any, selector: Mapping[str, Any], doc: Document, *, upsert: bool = False
+    ) -> int | None:
+        """Write ``doc`` over the record ``selector`` matches (or insert it with ``upsert``);
+        its new revision, or ``None`` when nothing matched."""
+        raw = await records.find_one_and_update(
+            selector,
+            mapping.write_update(doc),
+            projection={"r": 1},
+            upsert=upsert,
+            return_document=self._return_after,
+        )
+        return None if raw is None else int(raw["r"])
 
     async def put_many(self, docs: Sequence[Document], *, now: float) -> list[int]:
         """Unconditional writes; in one transaction on a replica set."""
