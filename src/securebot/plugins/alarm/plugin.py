@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import discord
@@ -138,6 +138,21 @@ class Alarm(securebot.Plugin):
                 erased += await self._bot.scheduler.cancel(job.id)
         return erased
 
+    # --- running jobs -----------------------------------------------------------------------
+
+    async def _handle(
+        self,
+        run: securebot.JobRun,
+        kind: str,
+        act: Callable[[securebot.Bot, Any], Awaitable[str]],
+    ) -> None:
+        """Run ``act`` for a due job of ``kind`` (once the bot started) and audit its outcome."""
+        bot = self._bot
+        if bot is None:
+            return
+        outcome = await act(bot, run.job)
+        securebot.audit_job_run(bot.auditor, run, kind=kind, outcome=outcome)
+
     # --- run-time checks --------------------------------------------------------------------
 
     async def _recheck(
@@ -157,11 +172,7 @@ class Alarm(securebot.Plugin):
     # --- reminders --------------------------------------------------------------------------
 
     async def _remind(self, run: securebot.JobRun) -> None:
-        bot = self._bot
-        if bot is None:
-            return
-        outcome = await self._deliver_reminder(bot, run.job)
-        securebot.audit_job_run(bot.auditor, run, kind=REMIND_KIND, outcome=outcome)
+        await self._handle(run, REMIND_KIND, self._deliver_reminder)
 
     async def _deliver_reminder(self, bot: securebot.Bot, job: Any) -> str:
         problem, member, channel = await self._recheck(bot, job)
@@ -261,11 +272,7 @@ class Alarm(securebot.Plugin):
     # --- repeats ----------------------------------------------------------------------------
 
     async def _repeat(self, run: securebot.JobRun) -> None:
-        bot = self._bot
-        if bot is None:
-            return
-        outcome = await self._post_repeat(bot, run.job)
-        securebot.audit_job_run(bot.auditor, run, kind=REPEAT_KIND, outcome=outcome)
+        await self._handle(run, REPEAT_KIND, self._post_repeat)
 
     async def _post_repeat(self, bot: securebot.Bot, job: Any) -> str:
         problem, _member, channel = await self._recheck(bot, job)
