@@ -477,17 +477,21 @@ class _Connection:
         session.push("RESUMED", {"_trace": ["securebot-emulator"]})
         return True
 
+    def _op_guild(self, data: Any) -> Guild | None:
+        """The guild an op's payload names by ``guild_id``; ``None`` without a session, or for a
+        payload that is not an object or names no known guild."""
+        if self.session is None or not isinstance(data, dict):
+            return None
+        try:
+            return self.gateway.world.guilds.get(int(data.get("guild_id", 0)))
+        except (TypeError, ValueError):
+            return None
+
     def _request_members(self, data: Any) -> None:
-        session = self.session
-        if session is None or not isinstance(data, dict):
+        session, guild = self.session, self._op_guild(data)
+        if session is None or guild is None:
             return
         world = self.gateway.world
-        try:
-            guild = world.guilds.get(int(data.get("guild_id", 0)))
-        except (TypeError, ValueError):
-            return
-        if guild is None:
-            return
         query = data.get("query")
         user_ids = data.get("user_ids")
         limit = data.get("limit") or 0
@@ -516,17 +520,14 @@ class _Connection:
             session.push("GUILD_MEMBERS_CHUNK", body)
 
     def _voice_state(self, data: Any) -> None:
-        session = self.session
-        if session is None or not isinstance(data, dict):
+        session, guild = self.session, self._op_guild(data)
+        if session is None or guild is None or session.bot.user.id not in guild.members:
             return
         world = self.gateway.world
         try:
-            guild = world.guilds.get(int(data.get("guild_id", 0)))
             raw = data.get("channel_id")
             channel_id = int(raw) if raw is not None else None
         except (TypeError, ValueError):
-            return
-        if guild is None or session.bot.user.id not in guild.members:
             return
         state = world.set_voice(guild, session.bot.user.id, channel_id)
         self.gateway.dispatch_guild("VOICE_STATE_UPDATE", guild, payloads.voice_state(world, state))
