@@ -18,7 +18,7 @@ import attrs
 
 from securebot.core.storage.backend import GLOBAL, Backend, Change, Document, Query, scope_of
 from securebot.core.storage.codec import FieldSealer, KeyringSealer, NoSealer, RecordCodec, key_of
-from securebot.core.storage.records import RecordSpec, record_types, spec_of
+from securebot.core.storage.records import _SPECS, RecordSpec, record_types, spec_of
 from securebot.core.storage.settings import Settings
 from securebot.errors import ConflictError, CorruptRecordError, RecordNotFoundError, StorageError
 
@@ -162,12 +162,13 @@ class Store:
 
         :raises CorruptRecordError: that record cannot be decrypted or decoded.
         """
-        spec = spec_of(cls)
+        spec = _SPECS.get(cls) or spec_of(cls)  # spec_of: the error for an undeclared type
         if type(scope) is int and scope >= 0 and spec.scope is not None:  # a guild id
             sc = str(scope)
         else:
             sc = self._scope(spec, scope)
-        doc = await self.backend.get(spec.collection, sc, key_of(spec, key), now=self.clock())
+        k = str(key) if type(key) is int and len(spec.key) == 1 else key_of(spec, key)
+        doc = await self.backend.get(spec.collection, sc, k, now=self.clock())
         return None if doc is None else self.codec.decode(spec, doc)
 
     async def get_versioned(
