@@ -240,3 +240,24 @@ async def test_users_can_export_and_delete_their_scheduled_commands(env) -> None
     erased = await bot.plugin_manager.collect("securebot_delete_user_data", user_id=ALICE)
     assert erased["scheduler"] == 1
     assert [job.user_id for job in await bot.scheduler.store.jobs()] == [BOB]
+
+
+async def test_a_deleted_channel_or_a_server_the_bot_left_is_skipped_and_audited(env) -> None:
+    bot, d, clock = env
+    await d.say("!schedule --i 2m --command !echo gone channel")
+    await d.say("!schedule --i 3m --command !echo gone server")
+    d.guild._remove_channel(d.guild.get_channel(stub.GENERAL))  # the channel is deleted
+    await clock.advance(dt.timedelta(minutes=2))
+    await settle()
+    bot._connection._remove_guild(d.guild)  # then the bot leaves the server
+    mark = len(d.http.sent)
+    await clock.advance(dt.timedelta(minutes=1))
+    await settle()
+    assert sent(d, mark) == []
+    await bot.audit_log.flush()
+    jobs = [
+        e.event.outcome
+        for e in await bot.audit_log.entries(str(GUILD))
+        if e.event.kind is EventKind.JOB
+    ]
+    assert jobs == ["skipped:channel-gone", "skipped:guild-gone"]
