@@ -36,7 +36,7 @@ from securebot.core.audit import (
 )
 from securebot.core.audit.model import AuditEntry
 from securebot.core.config import Config
-from securebot.core.cooldowns import CooldownGate
+from securebot.core.cooldowns import RATE_LIMIT_KEY, CooldownGate
 from securebot.core.grammar import full_usage
 from securebot.core.permissions import PermissionGate, Requirement, rule_of
 from securebot.core.plugin import Context
@@ -63,10 +63,20 @@ SILENT_RULES = frozenset(
     }
 )
 _VERDICTS = "_securebot_verdicts"
+#: Errors after which a command's arguments are not recorded (it was refused or did not parse).
+_NOT_RUN = (commands.CheckFailure, commands.UserInputError)
 #: The verdict when the permission check itself fails (fail closed).
 FAILED_CHECK = Verdict.deny(
     "the permission settings could not be read; try again later", source="permissions:error"
 )
+
+
+def _prefix_list(prefix: str, mentions: list[str]) -> list[str]:
+    """The prefixes in the order discord.py tries them: the configured prefix first (the usual
+    case) unless it could swallow a mention (``<@...``), then the mention forms."""
+    if any(mention.startswith(prefix) for mention in mentions):
+        return [*mentions, prefix]
+    return [prefix, *mentions]
 
 
 class AccessDenied(commands.CheckFailure):
@@ -92,7 +102,8 @@ class Bot(commands.AutoShardedBot):
         if config.bot.shard_count:
             options.setdefault("shard_count", config.bot.shard_count)
         options.setdefault("tree_cls", SecureCommandTree)
-        super().__init__(command_prefix=self._prefixes, **options)
+        self._own_prefixes = self._prefixes
+        super().__init__(command_prefix=self._own_prefixes, **options)
         #: Time source of the scheduler and the grammar's "from now" (tests set a ManualClock).
         self.clock: Any = SystemClock()
         #: The permission engine's gate (policies in memory until storage is wired).
@@ -109,21 +120,31 @@ class Bot(commands.AutoShardedBot):
         #: The store of records and settings (set by the composition root, securebot.runtime).
         self.store: Store | None = None
         self._prefix_lists: dict[tuple[int, str], list[str]] = {}
+        self._on_message_hook = plugin_manager.hook.securebot_on_message
         self.auditor.install_http(self.http)
 
-    async def _prefixes(self, bot: commands.Bot, message: discord.Message) -> list[str]:
+    def _prefixes(
+        self, bot: commands.Bot | commands.AutoShardedBot, message: discord.Message
+    ) -> list[str]:
         prefix = self.config.bot.prefix
-        if message.guild is not None:
-            prefix = self.guild_prefixes.get(message.guild.id, prefix)
+        guild = message.guild
+        if guild is not None:
+            prefix = self.guild_prefixes.get(guild.id, prefix)
         user = self.user
         key = (user.id if user is not None else 0, prefix)
         found = self._prefix_lists.get(key)
-        if found is None:  # the mention forms, then the prefix (as when_mentioned_or builds)
-            found = commands.when_mentioned_or(prefix)(bot, message)
+        if found is None:
+            found = _prefix_list(prefix, commands.when_mentioned(bot, message))
             if len(self._prefix_lists) > 1000:
                 self._prefix_lists.clear()
             self._prefix_lists[key] = found
-        return found  # discord.py copies the list it gets
+        return found  # get_prefix copies the list it gets
+
+    async def get_prefix(self, message: discord.Message, /) -> list[str] | str:
+        """The prefixes for ``message``: the guild's (or configured) prefix and the mentions."""
+        if self.command_prefix is self._own_prefixes:  # a copy: the cached list stays intact
+            return list(self._prefixes(self, message))
+        return await super().get_prefix(message)
 
     async def _audit_observed(self, entry: AuditEntry) -> None:
         await self.plugin_manager.notify("securebot_on_audit_event", entry=entry)
@@ -189,10 +210,6 @@ class Bot(commands.AutoShardedBot):
         """
         if call_once:
             return not self._check_once or await super().can_run(ctx, call_once=True)
-        await self._permission_check(ctx)
-        return not self._checks or await super().can_run(ctx)
-
-    async def _permission_check(self, ctx: commands.Context[Any]) -> bool:
         try:
             verdict = await self.permissions.check_context(ctx)
         except Exception:  # unreadable settings, store down...: fail closed, and say so
@@ -200,12 +217,12 @@ class Bot(commands.AutoShardedBot):
             verdict = FAILED_CHECK
         verdicts: dict[Any, Verdict] | None = getattr(ctx, _VERDICTS, None)
         if verdicts is None:
-            verdicts = {}
-            setattr(ctx, _VERDICTS, verdicts)
-        verdicts[ctx.command] = verdict  # by command object: parents' checks run too
+            setattr(ctx, _VERDICTS, {ctx.command: verdict})
+        else:
+            verdicts[ctx.command] = verdict  # by command object: parents' checks run too
         if not verdict.allowed:
             raise AccessDenied(verdict)
-        return True
+        return not self._checks or await super().can_run(ctx)
 
     async def invoke(self, ctx: Context) -> None:  # type: ignore[override]
         """Run the pipeline for a parsed message: checks, cooldown, handler, audit record."""
@@ -224,7 +241,7 @@ class Bot(commands.AutoShardedBot):
         try:
             if self._check_once and not await self.can_run(ctx, call_once=True):
                 raise commands.CheckFailure("The global check once functions failed.")
-            if self.cooldowns.limits(command):
+            if RATE_LIMIT_KEY in command.extras:  # CooldownGate.check is a no-op otherwise
                 await self.cooldowns.check(ctx)
             await command.invoke(ctx)
         except commands.CommandError as exc:
@@ -248,18 +265,22 @@ class Bot(commands.AutoShardedBot):
     ) -> None:
         verdicts: dict[Any, Verdict] | None = getattr(ctx, _VERDICTS, None)
         verdict = verdicts.get(command) if verdicts is not None else None
-        ran = error is None or not isinstance(
-            error, commands.CheckFailure | commands.UserInputError
-        )
+        arguments: dict[str, str] = {}
+        if (  # refused or unparsed: no arguments kept
+            verdict is not None
+            and command.params
+            and (error is None or not isinstance(error, _NOT_RUN))
+        ):
+            arguments = context_arguments(ctx)
         self.auditor.invocation(
             getattr(ctx, "securebot_via", "prefix"),
-            command.qualified_name,
+            command.name if command.parent is None else command.qualified_name,
             guild_id,
             ctx.author.id,
             ctx.channel.id,
-            context_arguments(ctx) if ran and verdict is not None else {},
+            arguments,
             verdict.source if verdict is not None else "",
-            outcome_of(error),
+            "ok" if error is None else outcome_of(error),
             (time.perf_counter() - started) * 1000,
             correlation,
         )
@@ -306,10 +327,14 @@ class Bot(commands.AutoShardedBot):
 
     async def on_message(self, message: discord.Message) -> None:
         """Run commands, then let the ``securebot_on_message`` observers see the message."""
-        if self.user is not None and message.author.id == self.user.id:
+        author = message.author
+        user = self.user
+        if user is not None and author.id == user.id:
             return
-        await self.process_commands(message)
-        await self.plugin_manager.notify("securebot_on_message", message=message)
+        if not author.bot:  # process_commands, one call less
+            await self.invoke(await self.get_context(message))
+        if self._on_message_hook.get_hookimpls():
+            await self.plugin_manager.notify("securebot_on_message", message=message)
 
     async def on_app_command_completion(
         self, interaction: discord.Interaction[Any], command: Any

@@ -162,7 +162,8 @@ def bucket_key(command: str, limit: RateLimit, ctx: commands.Context[Any]) -> st
 
 
 class CooldownGate:
-    """Applies commands' declared limits; what the bot calls before running a command."""
+    """Applies commands' declared limits; what the bot calls before running a command that
+    declares one (``RATE_LIMIT_KEY`` in its ``extras``)."""
 
     def __init__(
         self, backend: CooldownBackend | None = None, *, clock: Callable[[], float] = time.time
@@ -174,11 +175,6 @@ class CooldownGate:
     async def hit(self, key: str, limit: RateLimit) -> float:
         """Count one use of ``key``; 0 if allowed, else seconds to wait."""
         return await self.backend.hit(key, limit, self.clock())
-
-    @staticmethod
-    def limits(command: commands.Command[Any, ..., Any]) -> bool:
-        """Whether ``command`` declares a limit (:meth:`check` is a no-op otherwise)."""
-        return isinstance(command.extras.get(RATE_LIMIT_KEY), RateLimit)
 
     async def check(self, ctx: commands.Context[Any]) -> None:
         """Count the use of ``ctx.command`` or raise ``CommandOnCooldown`` (a no-op without a

@@ -78,6 +78,9 @@ class MemoryPolicyStore:
 
 
 _EMPTY = GuildPolicy()
+#: A remembered engine verdict: policy, command and requirement it was decided for, the
+#: verdict and the query (for the plugin rules, which run every time).
+_Remembered = tuple[GuildPolicy, Any, Requirement, Verdict, PermissionQuery]
 _RULES_HOOK = "securebot_permission_rules"
 #: Remembered engine verdicts before the cache starts over.
 _VERDICT_CACHE = 10_000
@@ -150,11 +153,21 @@ class PermissionGate:
         """:param store: where guild policies live (default: memory only)."""
         self.plugin_manager = plugin_manager
         self.store: PolicyStore = store if store is not None else MemoryPolicyStore()
-        self.everyone_modules = frozenset(everyone_modules)
+        self._everyone = frozenset(everyone_modules)
         self._cache: dict[int, GuildPolicy] = {}
         self._verbose: set[tuple[int | None, int]] = set()
         self._rules = getattr(plugin_manager.hook, _RULES_HOOK)
-        self._verdicts: dict[tuple[Any, ...], tuple[GuildPolicy, Verdict, PermissionQuery]] = {}
+        self._verdicts: dict[tuple[Any, ...], _Remembered] = {}
+
+    @property
+    def everyone_modules(self) -> frozenset[str]:
+        """Modules open to everyone by default (setting it forgets remembered verdicts)."""
+        return self._everyone
+
+    @everyone_modules.setter
+    def everyone_modules(self, modules: frozenset[str]) -> None:
+        self._everyone = frozenset(modules)
+        self._verdicts.clear()
 
     # --- policies ---------------------------------------------------------------------------
 
@@ -232,7 +245,7 @@ class PermissionGate:
         :param policy: the guild's policy, when known: the member's permissions are then
             computed only if a rule could read them.
         """
-        everyone = module in self.everyone_modules
+        everyone = module in self._everyone
         with_permissions = policy is None or needs_member_permissions(
             policy.module(module), requirement, everyone_by_default=everyone
         )
@@ -284,38 +297,49 @@ class PermissionGate:
 
         When no rule can read the member's Discord permissions (see
         :func:`~securebot.core.permissions.engine.needs_member_permissions`), the engine's
-        verdict depends only on the policy object, the command, the channel, the member's id,
-        roles and owner status: it is remembered under exactly those, so a changed policy
-        (a new object), role or owner status is decided afresh. Plugin rules run every time.
+        verdict depends only on the policy object, the command and its requirement, the
+        channel, the member's id, roles and owner status: it is remembered under exactly those,
+        so a changed policy (a new object), requirement, role or owner status is decided
+        afresh. Plugin rules run every time.
         """
         command = ctx.command
-        module = ctx.cog.qualified_name if ctx.cog is not None else "core"
+        cog = command.cog if command is not None else None
+        module = cog.qualified_name if cog is not None else "core"
         guild = ctx.guild
-        policy = await self.policy(guild.id if guild is not None else None)
+        if guild is None:
+            policy = _EMPTY
+        else:
+            cached_policy = self._cache.get(guild.id)
+            policy = cached_policy if cached_policy is not None else await self.policy(guild.id)
         author = ctx.author
         requirement = requirement_of(command)
-        if (
-            guild is not None
-            and isinstance(author, discord.Member)
-            and not needs_member_permissions(
-                policy.module(module),
-                requirement,
-                everyone_by_default=module in self.everyone_modules,
-            )
-        ):
+        if guild is not None and isinstance(author, discord.Member):
+            user_id = author.id
             key = (
                 id(policy),
-                guild.id,
-                module,
                 id(command),
+                id(requirement),
+                module,
                 ctx.channel.id,
-                author.id,
+                user_id,
                 tuple(author._roles),
-                guild.owner_id == author.id,
-                _is_owner(ctx.bot, author.id),
+                guild.owner_id == user_id,
+                _is_owner(ctx.bot, user_id),
             )
-            cached = self._verdicts.get(key)
-            if cached is None or cached[0] is not policy:
+            # the entry holds policy, command and requirement: their ids are not reused
+            remembered = self._verdicts.get(key)
+            if (
+                remembered is not None
+                and remembered[0] is policy
+                and remembered[1] is command
+                and remembered[2] is requirement
+            ):
+                return self._narrow(remembered[3], remembered[4])
+            if not needs_member_permissions(
+                policy.module(module),
+                requirement,
+                everyone_by_default=module in self._everyone,
+            ):
                 query = await self.query(
                     bot=ctx.bot,
                     module=module,
@@ -328,9 +352,9 @@ class PermissionGate:
                 )
                 if len(self._verdicts) >= _VERDICT_CACHE:
                     self._verdicts.clear()
-                cached = (policy, evaluate(policy, query), query)
-                self._verdicts[key] = cached
-            return self._narrow(cached[1], cached[2])
+                verdict = evaluate(policy, query)
+                self._verdicts[key] = (policy, command, requirement, verdict, query)
+                return self._narrow(verdict, query)
         query = await self.query(
             bot=ctx.bot,
             module=module,
