@@ -23,6 +23,7 @@ import discord
 import yarl
 from discord import app_commands
 from discord.ext import commands
+from discord.ext.commands.view import StringView
 
 from securebot.core.audit import (
     CORRELATION,
@@ -152,8 +153,30 @@ class Bot(commands.AutoShardedBot):
     async def get_context(
         self, origin: discord.Message | discord.Interaction, /, *, cls: type[Any] = Context
     ) -> Any:
-        """Build a :class:`~securebot.Context` (or ``cls``) for a message or interaction."""
-        return await super().get_context(origin, cls=cls)
+        """Build a :class:`~securebot.Context` (or ``cls``) for a message or interaction.
+
+        For a message with the bot's own prefixes this is discord.py's ``get_context`` for a
+        prefix list, trying them in order without the list and tuple copies.
+        """
+        if not isinstance(origin, discord.Message) or self.command_prefix is not self._own_prefixes:
+            return await super().get_context(origin, cls=cls)
+        view = StringView(origin.content)
+        ctx = cls(prefix=None, view=view, bot=self, message=origin)
+        user = self.user
+        if user is not None and origin.author.id == user.id:
+            return ctx
+        for prefix in self._prefixes(self, origin):
+            if view.skip_string(prefix):
+                break
+        else:
+            return ctx
+        if self.strip_after_prefix:
+            view.skip_ws()
+        invoker = view.get_word()
+        ctx.invoked_with = invoker
+        ctx.prefix = prefix
+        ctx.command = self.all_commands.get(invoker)
+        return ctx
 
     async def setup_hook(self) -> None:
         """Start the plugins (fail closed), add them as cogs, start the audit log and scheduler."""
@@ -210,8 +233,11 @@ class Bot(commands.AutoShardedBot):
         """
         if call_once:
             return not self._check_once or await super().can_run(ctx, call_once=True)
+        permissions = self.permissions
         try:
-            verdict = await self.permissions.check_context(ctx)
+            verdict = permissions.remembered(ctx)
+            if verdict is None:
+                verdict = await permissions.check_context(ctx)
         except Exception:  # unreadable settings, store down...: fail closed, and say so
             logger.exception("permission check failed; denying")
             verdict = FAILED_CHECK

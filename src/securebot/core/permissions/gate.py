@@ -292,69 +292,83 @@ class PermissionGate:
         )
         return self.decide(await self.policy(query.guild_id), query)
 
+    def _remembered_key(
+        self,
+        ctx: commands.Context[Any],
+        policy: GuildPolicy,
+        command: Any,
+        requirement: Requirement,
+        module: str,
+        guild: discord.Guild,
+        author: discord.Member,
+    ) -> tuple[Any, ...]:
+        user_id = author.id
+        return (
+            id(policy),
+            id(command),
+            id(requirement),
+            module,
+            ctx.channel.id,
+            user_id,
+            tuple(author._roles),
+            guild.owner_id == user_id,
+            _is_owner(ctx.bot, user_id),
+        )
+
+    def remembered(self, ctx: commands.Context[Any]) -> Verdict | None:
+        """The verdict of :meth:`check_context` when the engine's part of it is remembered
+        (the plugin rules run now), without waiting; ``None`` when :meth:`check_context` must
+        decide."""
+        guild = ctx.guild
+        author = ctx.author
+        if guild is None or not isinstance(author, discord.Member):
+            return None
+        policy = self._cache.get(guild.id)
+        if policy is None:
+            return None
+        command = ctx.command
+        cog = command.cog if command is not None else None
+        requirement = requirement_of(command)
+        key = self._remembered_key(
+            ctx,
+            policy,
+            command,
+            requirement,
+            cog.qualified_name if cog is not None else "core",
+            guild,
+            author,
+        )
+        found = self._verdicts.get(key)
+        # the entry holds policy, command and requirement: their ids are not reused meanwhile
+        if (
+            found is None
+            or found[0] is not policy
+            or found[1] is not command
+            or found[2] is not requirement
+        ):
+            return None
+        return self._narrow(found[3], found[4])
+
     async def check_context(self, ctx: commands.Context[Any]) -> Verdict:
         """Decide a prefix (or hybrid) command invocation.
 
         When no rule can read the member's Discord permissions (see
         :func:`~securebot.core.permissions.engine.needs_member_permissions`), the engine's
         verdict depends only on the policy object, the command and its requirement, the
-        channel, the member's id, roles and owner status: it is remembered under exactly those,
-        so a changed policy (a new object), requirement, role or owner status is decided
-        afresh. Plugin rules run every time.
+        channel, the member's id, roles and owner status: it is remembered under exactly those
+        (see :meth:`remembered`), so a changed policy (a new object), requirement, role or
+        owner status is decided afresh. Plugin rules run every time.
         """
+        found = self.remembered(ctx)
+        if found is not None:
+            return found
         command = ctx.command
         cog = command.cog if command is not None else None
         module = cog.qualified_name if cog is not None else "core"
         guild = ctx.guild
-        if guild is None:
-            policy = _EMPTY
-        else:
-            cached_policy = self._cache.get(guild.id)
-            policy = cached_policy if cached_policy is not None else await self.policy(guild.id)
+        policy = await self.policy(guild.id if guild is not None else None)
         author = ctx.author
         requirement = requirement_of(command)
-        if guild is not None and isinstance(author, discord.Member):
-            user_id = author.id
-            key = (
-                id(policy),
-                id(command),
-                id(requirement),
-                module,
-                ctx.channel.id,
-                user_id,
-                tuple(author._roles),
-                guild.owner_id == user_id,
-                _is_owner(ctx.bot, user_id),
-            )
-            # the entry holds policy, command and requirement: their ids are not reused
-            remembered = self._verdicts.get(key)
-            if (
-                remembered is not None
-                and remembered[0] is policy
-                and remembered[1] is command
-                and remembered[2] is requirement
-            ):
-                return self._narrow(remembered[3], remembered[4])
-            if not needs_member_permissions(
-                policy.module(module),
-                requirement,
-                everyone_by_default=module in self._everyone,
-            ):
-                query = await self.query(
-                    bot=ctx.bot,
-                    module=module,
-                    command_name=command.qualified_name if command else "",
-                    requirement=requirement,
-                    user=author,
-                    channel=ctx.channel,
-                    guild=guild,
-                    policy=policy,
-                )
-                if len(self._verdicts) >= _VERDICT_CACHE:
-                    self._verdicts.clear()
-                verdict = evaluate(policy, query)
-                self._verdicts[key] = (policy, command, requirement, verdict, query)
-                return self._narrow(verdict, query)
         query = await self.query(
             bot=ctx.bot,
             module=module,
@@ -365,6 +379,19 @@ class PermissionGate:
             guild=guild,
             policy=policy,
         )
+        if (
+            guild is not None
+            and isinstance(author, discord.Member)
+            and not needs_member_permissions(
+                policy.module(module), requirement, everyone_by_default=query.everyone_by_default
+            )
+        ):
+            verdict = evaluate(policy, query)
+            if len(self._verdicts) >= _VERDICT_CACHE:
+                self._verdicts.clear()
+            key = self._remembered_key(ctx, policy, command, requirement, module, guild, author)
+            self._verdicts[key] = (policy, command, requirement, verdict, query)
+            return self._narrow(verdict, query)
         return self.decide(policy, query)
 
     async def check_interaction(
