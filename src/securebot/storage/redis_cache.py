@@ -10,8 +10,9 @@ Rules that keep it honest:
 
 * **Redis is never the store of record.** Writes go to the wrapped backend first; only then is
   the cached entry invalidated (``INCR`` of the entry's version, ``DEL``, and a ``PUBLISH`` that
-  makes every process drop its in-process copy). Counters, queries and exports always go to the
-  store of record.
+  makes every other process drop its in-process copy: each process listens on a channel of its
+  own besides the shared one, so a writer is not woken by its own invalidations; see
+  ``_INVALIDATE``). Counters, queries and exports always go to the store of record.
 * **No stale refill.** A reader remembers the entry's version before it reads the store of record
   and fills Redis only if the version did not move meanwhile (one Lua script); the in-process
   tier is filled only if no invalidation arrived meanwhile.
@@ -76,9 +77,17 @@ return 1
 
 # KEYS[1] generation key, then (value key in the caller's generation, version key) pairs;
 # ARGV[1] channel, ARGV[2] message, ARGV[3] version ttl ms, ARGV[4] key prefix, then one wire
-# name per pair. The value is also deleted in the current and the previous generation as Redis
+# name per pair, then the caller's own channel and the glob pattern of every process's own
+# channel. The value is also deleted in the current and the previous generation as Redis
 # knows them: a process that has not yet heard of a generation change must not leave a value
 # behind in the generation everyone else reads (non-cluster Redis: Sentinel or standalone).
+#
+# Delivery: every process subscribes, in one SUBSCRIBE, to the shared channel and to a channel
+# of its own; the message goes to every own channel but the writer's (the writer applied it
+# already: receiving it back would cost it a wake-up per write). A subscriber of the shared
+# channel without an own channel (an older securebot during a rolling upgrade) shows as more
+# shared subscribers than own channels: then the message also goes to the shared channel.
+# Errors are on the side of delivering twice (invalidations are idempotent), never not at all.
 _INVALIDATE = """
 local gen = tonumber(redis.call('GET', KEYS[1]) or '0')
 for i = 2, #KEYS, 2 do
@@ -87,7 +96,14 @@ for i = 2, #KEYS, 2 do
   redis.call('PEXPIRE', KEYS[i + 1], ARGV[3])
   redis.call('DEL', KEYS[i], ARGV[4] .. gen .. ':' .. wire, ARGV[4] .. (gen - 1) .. ':' .. wire)
 end
-redis.call('PUBLISH', ARGV[1], ARGV[2])
+local own = ARGV[#ARGV - 1]
+local channels = redis.call('PUBSUB', 'CHANNELS', ARGV[#ARGV])
+for _, channel in ipairs(channels) do
+  if channel ~= own then redis.call('PUBLISH', channel, ARGV[2]) end
+end
+if redis.call('PUBSUB', 'NUMSUB', ARGV[1])[2] > #channels then
+  redis.call('PUBLISH', ARGV[1], ARGV[2])
+end
 return 1
 """
 
@@ -198,6 +214,10 @@ class RedisCache:
         self._channel = f"{prefix}invalidate"
         #: Tags this instance's invalidation messages (it applies its own synchronously).
         self._sender = os.urandom(8).hex()
+        #: This instance's own channel (others' writes reach it there, its own do not).
+        self._own_channel = f"{self._channel}:{self._sender}"
+        #: Glob of every instance's own channel (the shared channel name escaped).
+        self._own_pattern = _glob_escape(self._channel) + ":*"
         self._gen_key = f"{prefix}generation"
         self._gen = "0"
         #: ident -> (JSON text, decoded value if immutable else _FRESH)
@@ -294,11 +314,13 @@ class RedisCache:
         await self._close_pubsub()
         try:
             pubsub = self._client.pubsub()
-            await pubsub.subscribe(self._channel)
-            confirmed = await pubsub.get_message(timeout=self._timeout())
-            if not confirmed or confirmed.get("type") != "subscribe":
-                await pubsub.aclose()
-                return False
+            # both in one command: a process is on its own channel only if also on the shared one
+            await pubsub.subscribe(self._channel, self._own_channel)
+            for _ in range(2):
+                confirmed = await pubsub.get_message(timeout=self._timeout())
+                if not confirmed or confirmed.get("type") != "subscribe":
+                    await pubsub.aclose()
+                    return False
             self._pubsub = pubsub
             # Everything cached before now may have missed invalidations (writes made while
             # Redis was unreachable, or lost with an unreplicated master): start a new generation.
@@ -501,6 +523,8 @@ class RedisCache:
                         self.ttl_ms * 24,
                         self.prefix,
                         *wires,
+                        self._own_channel,
+                        self._own_pattern,
                     ],
                 )
             except Exception as error:  # noqa: BLE001
@@ -678,6 +702,11 @@ class RedisCache:
 
 #: Compact JSON (one encoder, not one per call as ``json.dumps`` with ``separators`` builds).
 _compact = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` as a literal in a Redis glob pattern."""
+    return "".join("\\" + c if c in "*?[]\\" else c for c in text)
 
 
 def _wire(ident: Ident) -> str:
