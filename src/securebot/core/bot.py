@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import logging
 import time
+import types
+from collections.abc import Mapping
 from typing import Any
 
 import discord
@@ -30,6 +32,7 @@ from securebot.core.audit import (
     CORRELATION_GUILD,
     AuditLog,
     Auditor,
+    EventKind,
     MemoryAuditStore,
     context_arguments,
     new_correlation_id,
@@ -66,6 +69,8 @@ SILENT_RULES = frozenset(
 _VERDICTS = "_securebot_verdicts"
 #: Errors after which a command's arguments are not recorded (it was refused or did not parse).
 _NOT_RUN = (commands.CheckFailure, commands.UserInputError)
+#: The detail of a prefix command's audit record (none; read only when the event is built).
+_NO_DETAIL: Mapping[str, Any] = types.MappingProxyType({})
 #: The verdict when the permission check itself fails (fail closed).
 FAILED_CHECK = Verdict.deny(
     "the permission settings could not be read; try again later", source="permissions:error"
@@ -278,38 +283,34 @@ class Bot(commands.AutoShardedBot):
         finally:
             CORRELATION.reset(token)
             CORRELATION_GUILD.reset(guild_token)
-            self._audit_command(ctx, command, error, started, correlation, guild_id)
-
-    def _audit_command(
-        self,
-        ctx: Context,
-        command: commands.Command[Any, ..., Any],
-        error: commands.CommandError | None,
-        started: float,
-        correlation: str,
-        guild_id: int | None,
-    ) -> None:
-        verdicts: dict[Any, Verdict] | None = getattr(ctx, _VERDICTS, None)
-        verdict = verdicts.get(command) if verdicts is not None else None
-        arguments: dict[str, str] = {}
-        if (  # refused or unparsed: no arguments kept
-            verdict is not None
-            and command.params
-            and (error is None or not isinstance(error, _NOT_RUN))
-        ):
-            arguments = context_arguments(ctx)
-        self.auditor.invocation(
-            getattr(ctx, "securebot_via", "prefix"),
-            command.name if command.parent is None else command.qualified_name,
-            guild_id,
-            ctx.author.id,
-            ctx.channel.id,
-            arguments,
-            verdict.source if verdict is not None else "",
-            "ok" if error is None else outcome_of(error),
-            (time.perf_counter() - started) * 1000,
-            correlation,
-        )
+            # the audit record (every invocation, allowed or denied): one tuple queued here
+            verdicts: dict[Any, Verdict] | None = getattr(ctx, _VERDICTS, None)
+            verdict = verdicts.get(command) if verdicts is not None else None
+            arguments: dict[str, str] = {}
+            if (  # refused or unparsed: no arguments kept
+                verdict is not None
+                and command.params
+                and (error is None or not isinstance(error, _NOT_RUN))
+            ):
+                arguments = context_arguments(ctx)
+            auditor = self.auditor
+            auditor.log.record_fields(  # what Auditor.command records, built at flush
+                (
+                    EventKind.COMMAND,
+                    auditor.clock(),
+                    guild_id,
+                    ctx.author.id,
+                    ctx.channel.id,
+                    command.name if command.parent is None else command.qualified_name,
+                    getattr(ctx, "securebot_via", "prefix"),
+                    arguments,
+                    verdict.source if verdict is not None else "",
+                    "ok" if error is None else outcome_of(error),
+                    (time.perf_counter() - started) * 1000,
+                    correlation,
+                    _NO_DETAIL,
+                )
+            )
 
     async def on_command_error(  # type: ignore[override]
         self, ctx: Context, error: commands.CommandError

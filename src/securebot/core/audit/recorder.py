@@ -12,7 +12,6 @@ import contextvars
 import itertools
 import secrets
 import time
-import types
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -31,14 +30,12 @@ CORRELATION_GUILD: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "securebot_correlation_guild", default=None
 )
 _PROCESS = secrets.token_hex(4)
-# The detail of a command invocation: empty, read only when the event is built at flush.
-_NO_DETAIL: Mapping[str, Any] = types.MappingProxyType({})
-_COUNTER = itertools.count(1)
+_IDS = map(f"{_PROCESS}-{{:x}}".format, itertools.count(1))
 
 
 def new_correlation_id() -> str:
     """A correlation id unique across processes (random process part + counter)."""
-    return f"{_PROCESS}-{next(_COUNTER):x}"
+    return next(_IDS)
 
 
 def outcome_of(error: BaseException | None) -> str:
@@ -94,41 +91,6 @@ class Auditor:
                 duration_ms,
                 correlation_id,
                 dict(detail) if detail else {},
-            )
-        )
-
-    def invocation(
-        self,
-        via: str,
-        action: str,
-        guild_id: int | None,
-        actor_id: int,
-        channel_id: int | None,
-        arguments: dict[str, str],
-        rule: str,
-        outcome: str,
-        duration_ms: float,
-        correlation_id: str,
-        /,
-    ) -> None:
-        """:meth:`command` for the bot's per-command path: positional, no detail, and
-        ``arguments`` is kept as given (pass a fresh dict). Queues one tuple; the event is
-        built when the log flushes."""
-        self.log.record_fields(
-            (
-                EventKind.COMMAND,
-                self.clock(),
-                guild_id,
-                actor_id,
-                channel_id,
-                action,
-                via,
-                arguments,
-                rule,
-                outcome,
-                duration_ms,
-                correlation_id,
-                _NO_DETAIL,
             )
         )
 

@@ -302,6 +302,7 @@ class PermissionGate:
         guild: discord.Guild,
         author: discord.Member,
     ) -> tuple[Any, ...]:
+        # the same tuple as remembered() builds inline (a test holds them together)
         user_id = author.id
         return (
             id(policy),
@@ -329,16 +330,22 @@ class PermissionGate:
         command = ctx.command
         cog = command.cog if command is not None else None
         requirement = requirement_of(command)
-        key = self._remembered_key(
-            ctx,
-            policy,
-            command,
-            requirement,
-            cog.qualified_name if cog is not None else "core",
-            guild,
-            author,
+        user_id = author.id
+        bot = ctx.bot
+        owners = bot.owner_ids
+        found = self._verdicts.get(
+            (
+                id(policy),
+                id(command),
+                id(requirement),
+                cog.qualified_name if cog is not None else "core",
+                ctx.channel.id,
+                user_id,
+                tuple(author._roles),
+                guild.owner_id == user_id,
+                bool(owners and user_id in owners) or bot.owner_id == user_id,  # _is_owner
+            )
         )
-        found = self._verdicts.get(key)
         # the entry holds policy, command and requirement: their ids are not reused meanwhile
         if (
             found is None
@@ -347,7 +354,10 @@ class PermissionGate:
             or found[2] is not requirement
         ):
             return None
-        return self._narrow(found[3], found[4])
+        verdict = found[3]
+        if verdict.decision is not Decision.ALLOW or not self._rules.get_hookimpls():
+            return verdict
+        return self._narrow(verdict, found[4])
 
     async def check_context(self, ctx: commands.Context[Any]) -> Verdict:
         """Decide a prefix (or hybrid) command invocation.
