@@ -219,3 +219,21 @@ def test_paths_come_from_the_bots_configuration(env: dict[str, str], tmp_path: P
     result = CliRunner().invoke(cli, ["storage", "--config", str(missing), "check"], env=only_kek)
     assert result.exit_code == 1
     assert "configuration file not found" in result.output
+
+
+def test_reencrypt_after_a_rotation_until_nothing_is_left(env: dict[str, str]) -> None:
+    asyncio.run(_fill(env))
+    rotated = CliRunner().invoke(cli, ["keys", "rotate"], env=env)
+    assert rotated.exit_code == 0, rotated.output
+    first = run(env, "reencrypt", "--module", "tests.storage.records")
+    assert first.exit_code == 0, first.output
+    assert "tests.cases: 2 rewritten" in first.output
+    assert "tests.notes: 1 rewritten" in first.output
+    second = run(env, "reencrypt", "--module", "tests.storage.records")
+    assert "nothing left under older keys" in second.output
+    exported = json.loads(run(env, "export-guild", "1").output)
+    assert [r["fields"]["reason"] for r in exported["records"]["tests.cases"]] == [SECRET]
+    no_keys = {k: v for k, v in env.items() if k != "SECUREBOT_KEYRING"}
+    refused = CliRunner().invoke(cli, ["storage", "reencrypt"], env=no_keys)
+    assert refused.exit_code == 1
+    assert "reencrypt needs the keyring" in refused.output

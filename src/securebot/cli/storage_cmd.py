@@ -9,7 +9,9 @@ file exists); without it, exports list sealed values as unreadable. The configur
 * ``check``: SQLite integrity, layout version, record counts, and (with a keyring) every sealed
   field opened once; exit status 1 when anything is wrong;
 * ``migrate [--module M]...``: upgrade stored records of the record types declared by the
-  imported modules (the bot also does this at startup);
+  configured plugins and the imported modules (the bot also does this at startup);
+* ``reencrypt [--module M]...``: after a key rotation, seal again under the primary keys what
+  older keys sealed (records, blind-index tokens, settings), until nothing is left;
 * ``export-user ID`` / ``export-guild ID``: everything kept, readable, as JSON (stdout or
   ``--output FILE`` created with mode 0600) until encrypted archives exist;
 * ``delete-user ID`` / ``delete-guild ID``: erase; ``delete-guild`` with a keyring also
@@ -206,14 +208,29 @@ def check_command(db_path: Path | None, keyring_path: Path | None, environment: 
     click.echo("ok")
 
 
-@storage_group.command("migrate")
-@_store_options
-@click.option(
+_module_option = click.option(
     "--module",
     "modules",
     multiple=True,
-    help="Import this module first (it declares record types); repeatable.",
+    help="Also import this module (it declares record types); repeatable.",
 )
+
+
+def _declare_record_types(modules: tuple[str, ...]) -> None:
+    """Import the configured plugins and ``modules``: importing declares their record types."""
+    from securebot.core.app import load_plugins
+
+    load_plugins(configured())
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise StorageError(f"cannot import {name}: {exc}") from None
+
+
+@storage_group.command("migrate")
+@_store_options
+@_module_option
 def migrate_command(
     db_path: Path | None,
     keyring_path: Path | None,
@@ -222,11 +239,7 @@ def migrate_command(
 ) -> None:
     """Create or upgrade the store's tables and stored records to the current versions."""
     db_path, keyring_path, environment = _resolve(db_path, keyring_path, environment)
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except ImportError as exc:
-            raise StorageError(f"cannot import {name}: {exc}") from None
+    _declare_record_types(modules)
 
     async def action(store: Store, keyring: Any, provider: Any) -> dict[str, int]:
         return await store.migrate(record_types())
@@ -235,6 +248,35 @@ def migrate_command(
     for collection, count in sorted(done.items()):
         click.echo(f"{collection}: {count} record(s) upgraded")
     click.echo(f"store {db_path} is current")
+
+
+@storage_group.command("reencrypt")
+@_store_options
+@_module_option
+def reencrypt_command(
+    db_path: Path | None,
+    keyring_path: Path | None,
+    environment: str | None,
+    modules: tuple[str, ...],
+) -> None:
+    """Seal again under the current primary keys what older keys sealed (after a rotation).
+
+    Run it after `securebot keys rotate` (or `promote`) until it rewrites nothing; then the old
+    keys can be retired. Record types come from the configured plugins and --module.
+    """
+    db_path, keyring_path, environment = _resolve(db_path, keyring_path, environment)
+    if keyring_path is None:
+        raise StorageError("reencrypt needs the keyring: pass --keyring or set [keys] keyring")
+    _declare_record_types(modules)
+
+    async def action(store: Store, keyring: Any, provider: Any) -> dict[str, int]:
+        return await store.reencrypt(record_types())
+
+    done = _run(db_path, keyring_path, environment, action)
+    for collection, count in sorted(done.items()):
+        click.echo(f"{collection}: {count} rewritten")
+    total = sum(done.values())
+    click.echo("nothing left under older keys" if total == 0 else f"{total} rewritten; run again")
 
 
 @storage_group.command("export-user")

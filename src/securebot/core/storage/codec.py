@@ -52,6 +52,9 @@ class FieldSealer(Protocol):
     def index(self, value: str, ctx: FieldContext) -> bytes:
         """The blind index of ``value`` for ``ctx``'s collection, field and scope."""
 
+    def needs_reseal(self, blob: bytes) -> bool:
+        """Whether ``blob`` was sealed under a key other than the current primary."""
+
 
 class KeyringSealer:
     """A :class:`FieldSealer` over ``securebot.crypto`` (field cipher + blind index)."""
@@ -81,6 +84,13 @@ class KeyringSealer:
         """Blind index."""
         return bytes(self._index.compute(value, ctx))
 
+    def needs_reseal(self, blob: bytes) -> bool:
+        """Whether the envelope names a key other than the primary (unreadable: no)."""
+        try:
+            return self._cipher.needs_reencryption(blob)
+        except CryptoError:
+            return False
+
 
 class NoSealer:
     """Used when no keyring is configured: any sealed field is refused, fail closed."""
@@ -102,6 +112,10 @@ class NoSealer:
     def index(self, value: str, ctx: FieldContext) -> bytes:
         """Refuse."""
         raise self._refuse()
+
+    def needs_reseal(self, blob: bytes) -> bool:
+        """Nothing can be resealed without a keyring."""
+        return False
 
 
 # --- JSON mapping by type ---------------------------------------------------------------------
@@ -410,6 +424,28 @@ class RecordCodec:
             ) from None
 
     # --- settings values ------------------------------------------------------------------------
+
+    def stale_seals(self, doc: Document) -> bool:
+        """Whether a sealed field of ``doc`` is under a non-primary key."""
+        sealed = doc.body.get(SEALED) if isinstance(doc.body, Mapping) else None
+        if not isinstance(sealed, Mapping):
+            return False
+        return any(self._stale(text) for text in sealed.values())
+
+    def stale_setting(self, stored: Any) -> bool:
+        """Whether a stored settings value is sealed under a non-primary key."""
+        if isinstance(stored, dict) and len(stored) == 1 and SEALED_SETTING in stored:
+            return self._stale(stored[SEALED_SETTING])
+        return False
+
+    def _stale(self, text: Any) -> bool:
+        if not isinstance(text, str):
+            return False
+        try:
+            blob = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            return False  # damaged: reading it reports the problem
+        return self.sealer.needs_reseal(blob)
 
     def seal_setting(self, value: Any, ctx: FieldContext) -> dict[str, str]:
         """A sealed settings value."""

@@ -372,35 +372,88 @@ class Store:
         """
         done: dict[str, int] = {}
         for spec in specs if specs is not None else record_types():
-            count = 0
-            after = None
-            while True:
-                page = await self.backend.find(
-                    Query(spec.collection, None, {}, after, MAX_PAGE), now=self.clock()
-                )
-                for message in page.corrupt:
-                    log.error("migration skipped a record: %s", message)
-                for doc in page.items:
-                    if doc.schema >= spec.version:
-                        continue
-                    try:
-                        record = self._decode(spec, doc)
-                    except CorruptRecordError as exc:
-                        log.error("migration skipped a record: %s", exc)
-                        continue
-                    new = self.codec.encode(spec, record, doc.scope, doc.key, doc.expires_at)
-                    await self.keyring_durable()
-                    try:
-                        await self.backend.put(new, now=self.clock(), expect=doc.revision)
-                    except ConflictError:
-                        continue  # written meanwhile by current code: already upgraded
-                    count += 1
-                if page.next is None:
-                    break
-                after = page.next
+
+            def outdated(doc: Document, spec: RecordSpec = spec) -> bool:
+                return doc.schema < spec.version
+
+            done[spec.collection] = await self._rewrite(spec, outdated, "migration")
             await self.backend.set_meta(f"schema:{spec.collection}", str(spec.version))
-            done[spec.collection] = count
         return done
+
+    async def reencrypt(self, specs: Iterable[RecordSpec] | None = None) -> dict[str, int]:
+        """Seal again, under the current primary keys, what is stored under older ones.
+
+        The key-rotation step between ``promote`` and ``retire`` (docs/security.md): every record
+        with a sealed field under a non-primary key, or whose blind-index tokens were computed
+        with a non-primary index key, is rewritten (compare-and-set, so a concurrent write by the
+        bot wins and is already current), and so is every sealed settings value. Returns counts
+        by collection (settings under ``"settings"``); run it until it rewrites nothing.
+        Unreadable records are logged and left as they are.
+        """
+        codec = self.codec
+        done: dict[str, int] = {}
+        for spec in specs if specs is not None else record_types():
+            if not (spec.sensitive or any(f.options.lookup for f in spec.fields)):
+                continue
+
+            def stale(doc: Document, spec: RecordSpec = spec) -> bool:
+                if codec.stale_seals(doc):
+                    return True
+                fresh = codec.encode(spec, self._decode(spec, doc), doc.scope, doc.key, None)
+                return dict(fresh.lookups) != dict(doc.lookups)
+
+            done[spec.collection] = await self._rewrite(spec, stale, "re-encryption")
+        done["settings"] = await self._reseal_settings()
+        return done
+
+    async def _rewrite(self, spec: RecordSpec, wanted: Callable[[Document], bool], job: str) -> int:
+        """Re-encode every stored record of ``spec`` that ``wanted`` picks; return how many."""
+        count = 0
+        after = None
+        while True:
+            page = await self.backend.find(
+                Query(spec.collection, None, {}, after, MAX_PAGE), now=self.clock()
+            )
+            for message in page.corrupt:
+                log.error("%s skipped a record: %s", job, message)
+            for doc in page.items:
+                try:
+                    if not wanted(doc):
+                        continue
+                    record = self._decode(spec, doc)
+                except CorruptRecordError as exc:
+                    log.error("%s skipped a record: %s", job, exc)
+                    continue
+                new = self.codec.encode(spec, record, doc.scope, doc.key, doc.expires_at)
+                await self.keyring_durable()
+                try:
+                    await self.backend.put(new, now=self.clock(), expect=doc.revision)
+                except ConflictError:
+                    continue  # written meanwhile by current code: already current
+                count += 1
+            if page.next is None:
+                break
+            after = page.next
+        return count
+
+    async def _reseal_settings(self) -> int:
+        count = 0
+        for row in await self.backend.find_settings():
+            if not self.codec.stale_setting(row.value):
+                continue
+            ctx = self.codec.context(f"settings.{row.namespace}", row.name, row.path, row.scope)
+            try:
+                value = self.codec.open_setting(row.value, ctx)
+            except CorruptRecordError as exc:
+                log.error("re-encryption skipped a setting: %s", exc)
+                continue
+            sealed = self.codec.seal_setting(value, ctx)
+            await self.keyring_durable()
+            await self.backend.set_setting(
+                row.namespace, row.scope, row.path, row.name, sealed, owner=row.owner
+            )
+            count += 1
+        return count
 
     # --- data rights ---------------------------------------------------------------------------
 

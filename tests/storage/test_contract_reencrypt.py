@@ -1,0 +1,78 @@
+"""Contract: after a key rotation, ``Store.reencrypt`` moves every sealed value and blind-index
+token to the new primary keys, loses nothing, and then has nothing left to do."""
+
+from __future__ import annotations
+
+import base64
+
+from tests.storage.records import Case, Note
+from tests.storage.test_contract_records import case
+
+from securebot.core.storage import Document, Scope, Store
+from securebot.core.storage.codec import PURPOSE, SEALED, SEALED_SETTING
+from securebot.crypto import FieldCipher
+
+
+def _key_ids(store: Store, doc: Document) -> set[int]:
+    cipher = FieldCipher(store.keyring, PURPOSE)  # type: ignore[arg-type]
+    return {cipher.key_id_of(base64.b64decode(text)) for text in doc.body[SEALED].values()}
+
+
+async def _doc(store: Store, collection: str, scope: str, key: str) -> Document:
+    doc = await store.backend.get(collection, scope, key, now=store.clock())
+    assert doc is not None
+    return doc
+
+
+async def test_records_move_to_the_new_primary_and_stay_readable(store: Store) -> None:
+    assert store.keyring is not None
+    await store.put_many([case(n, reason=f"reason {n}", nickname=f"nick{n}") for n in (1, 2, 3)])
+    await store.put(Note(name="n", text="global secret"))
+    old = store.keyring.primary(PURPOSE).key_id
+    new = store.keyring.rotate(PURPOSE)
+    assert _key_ids(store, await _doc(store, "tests.cases", "1", "2")) == {old}
+
+    done = await store.reencrypt()
+    assert done["tests.cases"] == 3
+    assert done["tests.notes"] == 1
+    assert _key_ids(store, await _doc(store, "tests.cases", "1", "2")) == {new}
+    assert _key_ids(store, await _doc(store, "tests.notes", "global", "n")) == {new}
+    got = await store.get(Case, 2, scope=1)
+    assert got is not None
+    assert got.reason == "reason 2"
+    assert (await store.find(Case, scope=1, nickname="NICK3")).items[0].number == 3
+    again = await store.reencrypt()
+    assert again["tests.cases"] == again["tests.notes"] == 0
+
+
+async def test_a_new_index_key_recomputes_lookup_tokens(store: Store) -> None:
+    assert store.keyring is not None
+    await store.put(case(1, nickname="Alice"))
+    before = (await _doc(store, "tests.cases", "1", "1")).lookups["nickname"]
+    store.keyring.rotate("index")
+    assert (await store.reencrypt())["tests.cases"] == 1
+    after = (await _doc(store, "tests.cases", "1", "1")).lookups["nickname"]
+    assert after != before
+    assert [c.number for c in (await store.find(Case, scope=1, nickname="alice")).items] == [1]
+
+
+async def test_sealed_settings_are_sealed_again(store: Store) -> None:
+    assert store.keyring is not None
+    settings = store.settings("reenc")
+    settings.register(Scope.GUILD, sensitive=("webhook",), webhook="", plain=0)
+    await settings.guild(5).set("webhook", "https://hooks.example/secret")
+    await settings.guild(5).set("plain", 3)
+    store.keyring.rotate(PURPOSE)
+    assert (await store.reencrypt())["settings"] == 1
+    rows = [r for r in await store.backend.find_settings(namespace="reenc") if r.name == "webhook"]
+    blob = base64.b64decode(rows[0].value[SEALED_SETTING])
+    cipher = FieldCipher(store.keyring, PURPOSE)
+    assert not cipher.needs_reencryption(blob)
+    assert await settings.guild(5).get("webhook") == "https://hooks.example/secret"
+    assert (await store.reencrypt())["settings"] == 0
+
+
+async def test_nothing_to_do_without_a_rotation(store: Store) -> None:
+    await store.put(case(1, reason="r"))
+    done = await store.reencrypt()
+    assert set(done.values()) == {0}
