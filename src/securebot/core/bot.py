@@ -45,7 +45,7 @@ from securebot.core.grammar import full_usage
 from securebot.core.permissions import PermissionGate, Requirement, rule_of
 from securebot.core.plugin import Context
 from securebot.core.plugins import PluginManager
-from securebot.core.rules import AccessRequest, Verdict
+from securebot.core.rules import AccessRequest, Decision, Verdict
 from securebot.core.scheduler import MemoryJobStore, Scheduler, SystemClock
 from securebot.core.storage import Store
 
@@ -125,7 +125,7 @@ class Bot(commands.AutoShardedBot):
         self.guild_prefixes: dict[int, str] = {}
         #: The store of records and settings (set by the composition root, securebot.runtime).
         self.store: Store | None = None
-        self._prefix_lists: dict[tuple[int, str], list[str]] = {}
+        self._prefix_lists: dict[str, tuple[int, list[str]]] = {}  # prefix: (bot user id, list)
         self._on_message_hook = plugin_manager.hook.securebot_on_message
         self.auditor.install_http(self.http)
 
@@ -137,14 +137,14 @@ class Bot(commands.AutoShardedBot):
         if guild is not None:
             prefix = self.guild_prefixes.get(guild.id, prefix)
         user = self.user
-        key = (user.id if user is not None else 0, prefix)
-        found = self._prefix_lists.get(key)
-        if found is None:
-            found = _prefix_list(prefix, commands.when_mentioned(bot, message))
+        user_id = user.id if user is not None else 0
+        found = self._prefix_lists.get(prefix)
+        if found is None or found[0] != user_id:
+            found = (user_id, _prefix_list(prefix, commands.when_mentioned(bot, message)))
             if len(self._prefix_lists) > 1000:
                 self._prefix_lists.clear()
-            self._prefix_lists[key] = found
-        return found  # get_prefix copies the list it gets
+            self._prefix_lists[prefix] = found
+        return found[1]  # get_prefix copies the list it gets
 
     async def get_prefix(self, message: discord.Message, /) -> list[str] | str:
         """The prefixes for ``message``: the guild's (or configured) prefix and the mentions."""
@@ -251,7 +251,7 @@ class Bot(commands.AutoShardedBot):
             setattr(ctx, _VERDICTS, {ctx.command: verdict})
         else:
             verdicts[ctx.command] = verdict  # by command object: parents' checks run too
-        if not verdict.allowed:
+        if verdict.decision is not Decision.ALLOW:
             raise AccessDenied(verdict)
         return not self._checks or await super().can_run(ctx)
 
@@ -268,7 +268,7 @@ class Bot(commands.AutoShardedBot):
         token = CORRELATION.set(correlation)
         guild_token = CORRELATION_GUILD.set(guild_id)
         error: commands.CommandError | None = None
-        self.dispatch("command", ctx)
+        self._dispatch_heard("command", "on_command", ctx)
         try:
             if self._check_once and not await self.can_run(ctx, call_once=True):
                 raise commands.CheckFailure("The global check once functions failed.")
@@ -279,7 +279,7 @@ class Bot(commands.AutoShardedBot):
             error = exc
             await command.dispatch_error(ctx, exc)
         else:
-            self.dispatch("command_completion", ctx)
+            self._dispatch_heard("command_completion", "on_command_completion", ctx)
         finally:
             CORRELATION.reset(token)
             CORRELATION_GUILD.reset(guild_token)
@@ -311,6 +311,13 @@ class Bot(commands.AutoShardedBot):
                     _NO_DETAIL,
                 )
             )
+
+    def _dispatch_heard(self, event: str, method: str, ctx: Context) -> None:
+        """``dispatch(event, ctx)`` when anything listens: an ``on_<event>`` method (class or
+        ``@bot.event``), a listener (``bot.listen``, cogs) or a ``wait_for``. With none,
+        discord.py's dispatch would only log the event at debug level (over 1 µs a call)."""
+        if self._listeners.get(event) or self.extra_events.get(method) or hasattr(self, method):
+            self.dispatch(event, ctx)
 
     async def on_command_error(  # type: ignore[override]
         self, ctx: Context, error: commands.CommandError
