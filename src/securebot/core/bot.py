@@ -117,7 +117,9 @@ class Bot(commands.AutoShardedBot):
         #: Declared rate limits (in memory; Redis when configured).
         self.cooldowns = CooldownGate()
         #: The audit log and the recorder feeding it.
-        self.audit_log = AuditLog(MemoryAuditStore(), observer=self._audit_observed)
+        self.audit_log = AuditLog(
+            MemoryAuditStore(), observer=self._audit_observed, observing=self._audit_observers
+        )
         self.auditor = Auditor(self.audit_log)
         #: The durable scheduler (jobs in memory until storage is wired).
         self.scheduler = Scheduler(MemoryJobStore(), clock=self.clock)
@@ -151,6 +153,9 @@ class Bot(commands.AutoShardedBot):
         if self.command_prefix is self._own_prefixes:  # a copy: the cached list stays intact
             return list(self._prefixes(self, message))
         return await super().get_prefix(message)
+
+    def _audit_observers(self) -> bool:
+        return bool(self.plugin_manager.hook.securebot_on_audit_event.get_hookimpls())
 
     async def _audit_observed(self, entry: AuditEntry) -> None:
         await self.plugin_manager.notify("securebot_on_audit_event", entry=entry)

@@ -44,8 +44,13 @@ def entry_hash(
     record: Mapping[str, Any] | None = None,
 ) -> str:
     """The hash of an entry (``record``: ``event.to_dict()``, if already made)."""
+    return record_hash(chain, seq, prev_hash, event.to_dict() if record is None else record)
+
+
+def record_hash(chain: str, seq: int, prev_hash: str, record: Mapping[str, Any]) -> str:
+    """The hash of an entry whose event is ``record`` (an event's ``to_dict()``)."""
     digest = hashlib.sha256(f"{chain}|{seq}|{prev_hash}|".encode())
-    digest.update(canonical(event, record))
+    digest.update(_CANONICAL.encode(record).encode())
     return digest.hexdigest()
 
 

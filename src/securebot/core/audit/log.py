@@ -17,9 +17,9 @@ from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeAlias
 
-from securebot.core.audit.chain import VerifyReport, seal, verify_chain
-from securebot.core.audit.model import AuditEntry, AuditEvent, EventKind
-from securebot.core.audit.sealing import FieldSealer, PlainSealer, decode_record, encode_record
+from securebot.core.audit.chain import VerifyReport, record_hash, verify_chain
+from securebot.core.audit.model import GLOBAL_CHAIN, AuditEntry, AuditEvent, EventKind
+from securebot.core.audit.sealing import FieldSealer, PlainSealer, decode_record, seal_record
 from securebot.core.audit.store import AuditStore, StoredEntry
 from securebot.errors import ConflictError, DecryptionError
 
@@ -50,6 +50,32 @@ EventFields: TypeAlias = tuple[
 _RETRIES = 5
 
 
+def record_of(fields: EventFields) -> dict[str, Any]:
+    """``AuditEvent(*fields).to_dict()`` without building the event."""
+    return {
+        "kind": fields[0].value,
+        "at": fields[1],
+        "guild_id": fields[2],
+        "actor_id": fields[3],
+        "channel_id": fields[4],
+        "action": fields[5],
+        "via": fields[6],
+        "arguments": dict(fields[7]),
+        "rule": fields[8],
+        "outcome": fields[9],
+        "duration_ms": fields[10],
+        "correlation_id": fields[11],
+        "detail": dict(fields[12]),
+    }
+
+
+def _chain_of(item: AuditEvent | EventFields) -> str:
+    if isinstance(item, AuditEvent):
+        return item.chain
+    guild_id = item[2]
+    return str(guild_id) if guild_id is not None else GLOBAL_CHAIN
+
+
 class AuditLog:
     """Records audit events and keeps them in hash-chained, append-only storage."""
 
@@ -59,12 +85,16 @@ class AuditLog:
         *,
         sealer: FieldSealer | None = None,
         observer: EntryObserver | None = None,
+        observing: Callable[[], bool] | None = None,
         interval: float = 0.5,
     ) -> None:
-        """:param sealer: encrypts sensitive fields (default: none, for development)."""
+        """:param sealer: encrypts sensitive fields (default: none, for development).
+        :param observing: whether ``observer`` wants entries at a flush (default: always)."""
         self.store = store
         self.sealer: FieldSealer = sealer if sealer is not None else PlainSealer()
         self.observer = observer
+        #: Whether the observer wants entries now (``None``: always); checked once per flush.
+        self.observing = observing
         self.interval = interval
         self._pending: deque[AuditEvent | EventFields] = deque()
         self._lock = asyncio.Lock()
@@ -95,32 +125,37 @@ class AuditLog:
     async def flush(self) -> int:
         """Seal and store every queued event; return how many were stored."""
         async with self._lock:
-            batch: dict[str, list[AuditEvent]] = defaultdict(list)
+            observer = self.observer
+            if observer is not None and self.observing is not None and not self.observing():
+                observer = None  # nobody listens now: no entry objects to build
+            batch: dict[str, list[AuditEvent | EventFields]] = defaultdict(list)
             pending = self._pending
             while pending:
                 item = pending.popleft()
-                event = item if isinstance(item, AuditEvent) else AuditEvent(*item)
-                batch[event.chain].append(event)
+                batch[_chain_of(item)].append(item)
             stored = 0
-            failed: list[AuditEvent] = []
-            for chain, events in batch.items():
+            failed: list[AuditEvent | EventFields] = []
+            for chain, items in batch.items():
                 try:
-                    entries = await self._append(chain, events)
+                    entries = await self._append(chain, items, observed=observer is not None)
                 except Exception:
                     logger.exception("audit chain %s: append failed; events stay queued", chain)
-                    failed.extend(events)
+                    failed.extend(items)
                     continue
-                stored += len(entries)
-                if self.observer is not None:
+                stored += len(items)
+                if observer is not None:
                     for entry in entries:
                         try:
-                            await self.observer(entry)
+                            await observer(entry)
                         except Exception:
                             logger.exception("audit observer failed")
             self._pending.extendleft(reversed(failed))
             return stored
 
-    async def _append(self, chain: str, events: list[AuditEvent]) -> list[AuditEntry]:
+    async def _append(
+        self, chain: str, items: list[AuditEvent | EventFields], *, observed: bool
+    ) -> list[AuditEntry]:
+        """Seal ``items`` after the chain's head and store them; the entries when ``observed``."""
         for _attempt in range(_RETRIES):
             head = await self.store.head(chain)
             entries: list[AuditEntry] = []
@@ -128,22 +163,29 @@ class AuditLog:
             sealer = self.sealer
             seq = head.seq
             prev_hash = head.hash
-            for event in events:
+            for item in items:
                 seq += 1
-                record = event.to_dict()
-                entry = seal(event, seq, prev_hash, record)  # hashes before the fields are sealed
-                entries.append(entry)
+                if isinstance(item, AuditEvent):
+                    record = item.to_dict()
+                    digest = record_hash(chain, seq, prev_hash, record)  # before sealing
+                    if observed:
+                        entries.append(AuditEntry(chain, seq, prev_hash, digest, item))
+                else:
+                    record = record_of(item)
+                    digest = record_hash(chain, seq, prev_hash, record)  # before sealing
+                    if observed:
+                        entries.append(AuditEntry(chain, seq, prev_hash, digest, AuditEvent(*item)))
                 stored.append(
                     StoredEntry(
                         chain,
                         seq,
                         prev_hash,
-                        entry.hash,
-                        event.at,
-                        encode_record(event, chain, seq, sealer, record),
+                        digest,
+                        record["at"],
+                        seal_record(record, chain, seq, sealer),
                     )
                 )
-                prev_hash = entry.hash
+                prev_hash = digest
             try:
                 await self.store.append(chain, stored, expected_head=head)
             except ConflictError:

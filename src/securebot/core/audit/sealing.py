@@ -94,7 +94,13 @@ def encode_record(
 
     :param record: a fresh ``event.to_dict()`` to fill in (it is modified), if already made.
     """
-    record = event.to_dict() if record is None else record
+    return seal_record(event.to_dict() if record is None else record, chain, seq, sealer)
+
+
+def seal_record(
+    record: dict[str, Any], chain: str, seq: int, sealer: FieldSealer
+) -> dict[str, Any]:
+    """Seal the sensitive fields of ``record`` (an event's ``to_dict()``) in place; return it."""
     for field in SENSITIVE_FIELDS:
         value = record[field]
         # json.dumps({}) is "{}": most commands have no arguments and no detail

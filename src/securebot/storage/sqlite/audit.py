@@ -26,6 +26,10 @@ CREATE TABLE IF NOT EXISTS audit_chains (
 """
 
 
+# Records are JSON objects of JSON values (the audit log made them): one encoder, built once.
+_RECORD_JSON = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+
+
 class SqliteAuditStore:
     """Audit chains in SQLite; share the :class:`SqliteBackend` of the store."""
 
@@ -65,10 +69,18 @@ class SqliteAuditStore:
                 raise ConflictError(f"audit chain {chain} moved; retry")
             if not entries:
                 return
+            encode = _RECORD_JSON.encode
             db.executemany(
                 "INSERT INTO audit_entries VALUES (?,?,?,?,?,?)",
                 [
-                    (chain, e.seq, e.prev_hash, e.hash, e.at, json.dumps(dict(e.record)))
+                    (
+                        chain,
+                        e.seq,
+                        e.prev_hash,
+                        e.hash,
+                        e.at,
+                        encode(e.record if type(e.record) is dict else dict(e.record)),
+                    )
                     for e in entries
                 ],
             )
