@@ -19,12 +19,8 @@ MESSAGE_CREATE payload, and a counter checks that each command really ran.
 from __future__ import annotations
 
 import asyncio
-import gc
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +28,7 @@ import discord
 from discord.ext import commands
 
 import securebot
-from bench.harness import Result
+from bench.harness import Result, compare_in_loop
 from securebot.storage.sqlite import SqliteAuditStore, SqliteBackend
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -79,41 +75,6 @@ async def _sqlite_store(directory: Path) -> tuple[SqliteBackend, SqliteAuditStor
     return backend, SqliteAuditStore(backend)
 
 
-async def _time_batch(fn: Callable[[], Awaitable[object]], number: int) -> float:
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        start = time.perf_counter()
-        for _ in range(number):
-            await fn()
-        elapsed = time.perf_counter() - start
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    return elapsed / number * 1e6
-
-
-async def _compare(
-    name: str,
-    subject: Callable[[], Awaitable[object]],
-    anchor: Callable[[], Awaitable[object]],
-    *,
-    target: float,
-    detail: str = "",
-    between: Callable[[], Awaitable[object]] | None = None,
-) -> Result:
-    await subject()
-    await anchor()
-    ours: list[float] = []
-    theirs: list[float] = []
-    for _ in range(BATCHES):
-        ours.append(await _time_batch(subject, NUMBER))
-        theirs.append(await _time_batch(anchor, NUMBER))
-        if between is not None:
-            await between()
-    return Result(name, statistics.median(ours), statistics.median(theirs), target, detail=detail)
-
-
 async def _measure(directory: Path) -> list[Result]:
     manager = securebot.PluginManager()
     manager.register(BenchCommands())
@@ -145,11 +106,13 @@ async def _measure(directory: Path) -> list[Result]:
 
         before = _Counter.count
         results.append(
-            await _compare(
+            await compare_in_loop(
                 "pipeline.ping",
                 hot_path,
                 through_bare,
                 target=1.5,
+                number=NUMBER,
+                batches=BATCHES,
                 detail="audit record queued; sealed and stored between batches",
                 between=ours.audit_log.flush,
             )
@@ -159,11 +122,13 @@ async def _measure(directory: Path) -> list[Result]:
         if ran != expected:
             raise RuntimeError(f"ping ran {ran} times, expected {expected}")
         results.append(
-            await _compare(
+            await compare_in_loop(
                 "pipeline.ping+chain",
                 with_audit_write,
                 through_bare,
                 target=3.0,
+                number=NUMBER,
+                batches=BATCHES,
                 detail="hash chain + sealing + in-memory append every 100 (no I/O)",
             )
         )
@@ -174,11 +139,13 @@ async def _measure(directory: Path) -> list[Result]:
         backend, sqlite = await _sqlite_store(directory)
         ours.audit_log.store = sqlite
         results.append(
-            await _compare(
+            await compare_in_loop(
                 "pipeline.ping+sqlite",
                 with_audit_write,
                 through_bare,
                 target=3.0,
+                number=NUMBER,
+                batches=BATCHES,
                 detail="audit entries appended to SQLite (WAL, synchronous=NORMAL) every 100",
             )
         )
@@ -193,7 +160,16 @@ async def _measure(directory: Path) -> list[Result]:
         async def chat_bare_fn() -> None:
             await bare.process_commands(chat_bare)
 
-        results.append(await _compare("pipeline.chat", chat_ours_fn, chat_bare_fn, target=3.0))
+        results.append(
+            await compare_in_loop(
+                "pipeline.chat",
+                chat_ours_fn,
+                chat_bare_fn,
+                target=3.0,
+                number=NUMBER,
+                batches=BATCHES,
+            )
+        )
         await ours.close()
     return results
 

@@ -113,6 +113,37 @@ async def _time_async_batch(fn: Callable[[], Awaitable[object]], number: int) ->
     return elapsed / number * 1e6
 
 
+async def compare_in_loop(
+    name: str,
+    subject: Callable[[], Awaitable[object]],
+    anchor: Callable[[], Awaitable[object]],
+    *,
+    target: float,
+    number: int,
+    batches: int = 7,
+    detail: str = "",
+    between: Callable[[], Awaitable[object]] | None = None,
+) -> Result:
+    """:func:`compare_async` inside a running event loop (for subjects bound to that loop);
+    ``between`` runs after each pair of batches, untimed (e.g. flushing queued work)."""
+    await subject()
+    await anchor()
+    subject_samples: list[float] = []
+    anchor_samples: list[float] = []
+    for _ in range(batches):
+        subject_samples.append(await _time_async_batch(subject, number))
+        anchor_samples.append(await _time_async_batch(anchor, number))
+        if between is not None:
+            await between()
+    return Result(
+        name=name,
+        subject_us=statistics.median(subject_samples),
+        anchor_us=statistics.median(anchor_samples),
+        target=target,
+        detail=detail,
+    )
+
+
 def compare_async(
     name: str,
     subject: Callable[[], Awaitable[object]],
@@ -124,21 +155,8 @@ def compare_async(
     detail: str = "",
 ) -> Result:
     """Like :func:`compare` for coroutine functions: every batch runs inside one event loop."""
-
-    async def measure() -> Result:
-        await subject()
-        await anchor()
-        subject_samples: list[float] = []
-        anchor_samples: list[float] = []
-        for _ in range(batches):
-            subject_samples.append(await _time_async_batch(subject, number))
-            anchor_samples.append(await _time_async_batch(anchor, number))
-        return Result(
-            name=name,
-            subject_us=statistics.median(subject_samples),
-            anchor_us=statistics.median(anchor_samples),
-            target=target,
-            detail=detail,
+    return asyncio.run(
+        compare_in_loop(
+            name, subject, anchor, target=target, number=number, batches=batches, detail=detail
         )
-
-    return asyncio.run(measure())
+    )
