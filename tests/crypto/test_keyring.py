@@ -264,12 +264,18 @@ def test_loading_a_mutated_dump_raises_only_keyring_error(data: st.DataObject) -
         keyring = Keyring._load(dump)
     except KeyringError:
         return
-    # Whatever loaded is usable: every purpose still encrypts and decrypts.
+    # Whatever loaded is usable: every purpose still encrypts and decrypts, except a primary
+    # whose (loaded) encryption count is past the safe limit, which refuses loudly.
     for purpose in keyring.purposes:
         cipher = FieldCipher(keyring, purpose)
         ctx = FieldContext("c", "f", "r")
+        primary = keyring.primary(purpose)
+        if primary.encryptions >= keyring.refuse_after:
+            with pytest.raises(KeyringError, match="safe limit"):
+                cipher.encrypt("v", ctx)
+            continue
         assert cipher.decrypt(cipher.encrypt("v", ctx), ctx) == "v"
-        assert keyring.rotation_due(keyring.primary(purpose)) in (True, False)
+        assert keyring.rotation_due(primary) in (True, False)
 
 
 def test_strict_guild_provisioning() -> None:
