@@ -11,6 +11,7 @@ from discord import app_commands
 import securebot
 from securebot.core.audit import EventKind
 from securebot.core.permissions import ModulePolicy
+from securebot.core.plugin import CommandInfo
 from securebot.plugins.core_commands import CoreCommands
 from securebot.testing.emulator import Emulator, StandardGuild
 
@@ -35,9 +36,30 @@ class SlashModeration(securebot.Plugin):
         await interaction.response.send_message("would ban")
 
 
+class SlashRooms(securebot.Plugin):
+    """An everyone module whose slash command takes a secret option (a room PIN)."""
+
+    manifest = securebot.PluginManifest(
+        name="raidroom",
+        version="1.0",
+        description="slash sample with a secret option",
+        user_data=securebot.UserData.none(),
+    )
+
+    @app_commands.command(
+        name="roomjoin",
+        description="join a room",
+        extras={"securebot": CommandInfo(secret_params={"pin"})},
+    )
+    async def roomjoin(
+        self, interaction: discord.Interaction, room: int, pin: str, member: discord.Member
+    ) -> None:
+        await interaction.response.send_message(f"joined {room}", ephemeral=True)
+
+
 @pytest.fixture
 def securebot_plugins() -> list[securebot.Plugin]:
-    return [SlashModeration(), CoreCommands()]
+    return [SlashModeration(), SlashRooms(), CoreCommands()]
 
 
 async def run(emulator: Emulator, user, channel, name: str) -> tuple[str, bool]:  # type: ignore[no-untyped-def]
@@ -103,3 +125,28 @@ async def test_slash_invocations_are_audited_allowed_and_denied(
         ("slash", "modslash", g.admin.id, "ok", "permissions:default-manager"),
         ("slash", "modslash", g.member.id, "denied", "permissions:not-granted"),
     ]
+
+
+async def test_slash_options_are_audited_with_secret_options_redacted(
+    securebot_bot: securebot.Bot, emulator: Emulator, discord_guild: StandardGuild
+) -> None:
+    g = discord_guild
+    interaction = emulator.slash(
+        g.member, g.general, "roomjoin", {"room": 7, "pin": "hunter2-pin", "member": g.admin}
+    )
+    await emulator.wait_for_response(interaction)
+    await emulator.settle()
+    await securebot_bot.audit_log.flush()
+    (event,) = [
+        e.event
+        for e in await securebot_bot.audit_log.entries(str(g.guild.id))
+        if e.event.kind is EventKind.COMMAND and e.event.action == "roomjoin"
+    ]
+    assert event.outcome == "ok"
+    assert dict(event.arguments) == {
+        "room": "7",
+        "pin": "<redacted>",
+        "member": f"user:{g.admin.id}",
+    }
+    stored = await securebot_bot.audit_log.store.read(str(g.guild.id))
+    assert "hunter2-pin" not in repr(stored)

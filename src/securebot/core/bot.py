@@ -35,6 +35,7 @@ from securebot.core.audit import (
     EventKind,
     MemoryAuditStore,
     context_arguments,
+    interaction_arguments,
     new_correlation_id,
     outcome_of,
 )
@@ -439,7 +440,7 @@ class SecureCommandTree(app_commands.CommandTree[Any]):
             guild_id=interaction.guild_id,
             actor_id=interaction.user.id,
             channel_id=interaction.channel_id,
-            arguments={},
+            arguments={} if outcome == "denied" else interaction_arguments(interaction),
             rule=verdict.source if verdict is not None else "",
             outcome=outcome,
             duration_ms=(time.perf_counter() - started) * 1000,

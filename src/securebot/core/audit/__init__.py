@@ -20,7 +20,12 @@ from securebot.core.audit.recorder import (
     new_correlation_id,
     outcome_of,
 )
-from securebot.core.audit.redaction import REDACTED, command_arguments, context_arguments
+from securebot.core.audit.redaction import (
+    REDACTED,
+    command_arguments,
+    context_arguments,
+    interaction_arguments,
+)
 from securebot.core.audit.sealing import CipherSealer, FieldSealer, PlainSealer
 from securebot.core.audit.store import AuditStore, MemoryAuditStore, StoredEntry
 
@@ -45,6 +50,7 @@ __all__ = [
     "VerifyReport",
     "command_arguments",
     "context_arguments",
+    "interaction_arguments",
     "new_correlation_id",
     "outcome_of",
     "verify_chain",

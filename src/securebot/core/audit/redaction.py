@@ -1,9 +1,10 @@
 """What the audit log keeps of a command's arguments: short descriptions, secrets redacted.
 
-Parameters named in the command's ``CommandInfo.secret_params`` (and flags of that name) are
-recorded as :data:`REDACTED`. Discord objects are recorded by kind and id (``user:123``), never
-by content; long text is cut. Arguments of commands that were refused or failed to parse are not
-recorded at all: only converted arguments of a command that ran reach the log.
+Parameters named in the command's ``CommandInfo.secret_params`` (and flags of that name; for a
+slash command, options of that name) are recorded as :data:`REDACTED`. Discord objects are
+recorded by kind and id (``user:123``), never by content; long text is cut. Arguments of commands
+that were refused or failed to parse are not recorded at all: only converted arguments of a
+command that ran reach the log.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from securebot.core.plugin import command_info
+from securebot.core.plugin import COMMAND_INFO_KEY, CommandInfo, command_info
 
 #: What a secret value is replaced with.
 REDACTED = "<redacted>"
@@ -85,3 +86,20 @@ def context_arguments(ctx: commands.Context[Any]) -> dict[str, str]:
         return {}
     skip = 2 if command.cog is not None else 1
     return command_arguments(command, ctx.args[skip:], ctx.kwargs)
+
+
+def interaction_arguments(interaction: discord.Interaction[Any]) -> dict[str, str]:
+    """Describe a slash command's options (``interaction.namespace``), secrets redacted.
+
+    Secret options are declared like prefix commands' (``extras={"securebot":
+    CommandInfo(secret_params=...)}`` on the app command); components have no options.
+    """
+    command = interaction.command
+    if command is None:
+        return {}
+    info = getattr(command, "extras", {}).get(COMMAND_INFO_KEY)
+    secrets = info.secret_params if isinstance(info, CommandInfo) else frozenset()
+    return {
+        name: REDACTED if name in secrets else describe(value)
+        for name, value in interaction.namespace
+    }
