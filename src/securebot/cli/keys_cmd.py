@@ -324,7 +324,10 @@ def rotate(
     verb = "staged" if stage else "now primary"
     for purpose, key_id in added:
         click.echo(f"{purpose}: new key {key_id:#010x} {verb}")
-    click.echo("re-encrypt stored data, then retire the old keys (securebot keys retire)")
+    click.echo(
+        "re-encrypt stored data (securebot storage reencrypt, until nothing is left),"
+        " then retire the old keys (securebot keys retire)"
+    )
 
 
 @keys_group.command("promote")
