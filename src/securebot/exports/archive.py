@@ -8,8 +8,8 @@ stock 7-Zip cannot open them, so they are never used.
 7z AES has no MAC (integrity is a CRC32 of the plaintext), so the SHA-256 of the archive is
 computed here and recorded in the export's metadata.
 
-The key derivation is 2^19 SHA-256 rounds run twice (content and header coders) and LZMA2 is
-CPU-bound: :func:`build_archive_async` runs the whole build in a worker thread so the event loop
+The key derivation is 2^19 SHA-256 rounds (run once per archive, shared by the content and
+header coders: :mod:`securebot.exports.keyderivation`) and LZMA2 is CPU-bound: :func:`build_archive_async` runs the whole build in a worker thread so the event loop
 stays responsive. py7zr is imported lazily (the ``archive`` extra).
 """
 
@@ -27,6 +27,7 @@ import attrs
 
 from securebot.crypto import Secret
 from securebot.errors import ExportError
+from securebot.exports.keyderivation import derive_keys_once
 
 #: Above this much plaintext, LZMA2 preset 1 (~17-21 MB/s) replaces the default preset 7
 #: (~1-2 MB/s): a savechat-sized export stays small, a big operator export stays fast.
@@ -116,11 +117,14 @@ def _check_password(password: Secret[str]) -> None:
 def write_7z(
     files: Sequence[tuple[str, bytes]], password: str, filters: list[dict[str, Any]]
 ) -> bytes:
-    """The py7zr write (into memory) that :func:`build_archive` wraps."""
+    """The py7zr write (into memory) that :func:`build_archive` wraps.
+
+    The content and header coders share one key derivation (:func:`derive_keys_once`).
+    """
     import py7zr
 
     out = io.BytesIO()
-    with py7zr.SevenZipFile(
+    with derive_keys_once(), py7zr.SevenZipFile(
         out,
         "w",
         password=password,
