@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import py7zr
@@ -13,8 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from securebot.exports import build_archive, new_password
-from securebot.exports import keyderivation
+from securebot.exports import build_archive, keyderivation, new_password
 from securebot.exports.archive import archive_filters
 from securebot.exports.keyderivation import derive_keys_once
 
@@ -24,7 +22,7 @@ Inputs = tuple[bytes, int, bytes, str]
 
 
 @pytest.fixture
-def derivations(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[Inputs]]:
+def derivations(monkeypatch: pytest.MonkeyPatch) -> Counter[Inputs]:
     """Count the derivations py7zr really runs (after the scope's routing is installed)."""
     with derive_keys_once():
         pass  # installs the routing
@@ -37,7 +35,7 @@ def derivations(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[Inputs]]:
         return real(password, cycles, salt, digest)
 
     monkeypatch.setattr(keyderivation, "_derive", counting)
-    yield counts
+    return counts
 
 
 def _raw_py7zr_write(password: str) -> bytes:
@@ -103,9 +101,13 @@ def test_a_scope_in_one_thread_does_not_reach_another(derivations: Counter[Input
 
 
 def test_an_error_inside_the_scope_still_forgets_the_keys(derivations: Counter[Inputs]) -> None:
-    with pytest.raises(RuntimeError), derive_keys_once():
-        _raw_py7zr_write(new_password().reveal())
-        raise RuntimeError("archiver failed")
+    def failing_build() -> None:
+        with derive_keys_once():
+            _raw_py7zr_write(new_password().reveal())
+            raise RuntimeError("archiver failed")
+
+    with pytest.raises(RuntimeError, match="archiver failed"):
+        failing_build()
     assert getattr(keyderivation._scope, "keys", None) is None
 
 

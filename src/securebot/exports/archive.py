@@ -9,8 +9,9 @@ stock 7-Zip cannot open them, so they are never used.
 computed here and recorded in the export's metadata.
 
 The key derivation is 2^19 SHA-256 rounds (run once per archive, shared by the content and
-header coders: :mod:`securebot.exports.keyderivation`) and LZMA2 is CPU-bound: :func:`build_archive_async` runs the whole build in a worker thread so the event loop
-stays responsive. py7zr is imported lazily (the ``archive`` extra).
+header coders: :mod:`securebot.exports.keyderivation`) and LZMA2 is CPU-bound:
+:func:`build_archive_async` runs the whole build in a worker thread so the event loop stays
+responsive. py7zr is imported lazily (the ``archive`` extra).
 """
 
 from __future__ import annotations
@@ -124,14 +125,17 @@ def write_7z(
     import py7zr
 
     out = io.BytesIO()
-    with derive_keys_once(), py7zr.SevenZipFile(
-        out,
-        "w",
-        password=password,
-        header_encryption=True,
-        filters=filters,
-        blocksize=BLOCK_SIZE,
-    ) as archive:
+    with (
+        derive_keys_once(),
+        py7zr.SevenZipFile(
+            out,
+            "w",
+            password=password,
+            header_encryption=True,
+            filters=filters,
+            blocksize=BLOCK_SIZE,
+        ) as archive,
+    ):
         for name, data in files:
             archive.writestr(data, name)
     return out.getvalue()

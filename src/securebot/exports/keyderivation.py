@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterator
-from typing import cast
+from typing import Any, cast
 
 #: ``(password, cycles, salt, digest) -> key``: the signature of ``py7zr.helpers.calculate_key``.
 KeyDerivation = Callable[[bytes, int, bytes, str], bytes]
@@ -49,7 +49,8 @@ def _install() -> None:
         if current is None or current is _remembering_calculate_key:
             return  # already routed, or a py7zr without the hook (then it derives per coder)
         _derive = current
-        setattr(py7zr.compressor, "calculate_key", _remembering_calculate_key)
+        compressor: Any = py7zr.compressor  # py7zr does not re-export the name it imports
+        compressor.calculate_key = _remembering_calculate_key
 
 
 @contextlib.contextmanager
