@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import os
 import stat
@@ -237,3 +238,152 @@ def test_reencrypt_after_a_rotation_until_nothing_is_left(env: dict[str, str]) -
     refused = CliRunner().invoke(cli, ["storage", "reencrypt"], env=no_keys)
     assert refused.exit_code == 1
     assert "reencrypt needs the keyring" in refused.output
+
+
+def test_export_user_into_an_encrypted_archive(
+    env: dict[str, str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``--archive``: 7-Zip opens it with the printed password only; inside, the same JSON as
+    ``--output`` writes; the password only ever on standard error."""
+    from tests.archive_checks import open_cli_archive
+
+    asyncio.run(_fill(env))
+    plain = tmp_path / "user.json"
+    assert run(env, "export-user", "7", "--output", str(plain)).exit_code == 0
+    archive = tmp_path / "user-7.7z"
+    caplog.set_level("DEBUG")
+    result = run(env, "export-user", "7", "--archive", str(archive))
+    assert result.exit_code == 0, result.output
+    assert SECRET.encode() not in archive.read_bytes()
+    password, files = open_cli_archive(archive, result.stderr, tmp_path / "out")
+    assert sorted(files) == ["README.txt", "user-7.json"]
+    assert files["user-7.json"] == plain.read_text(encoding="utf-8")
+    assert json.loads(files["user-7.json"])["records"]["tests.cases"][0]["fields"]["reason"] == (
+        SECRET
+    )
+    readme = files["README.txt"]
+    assert "user 7" in readme
+    assert env["SECUREBOT_STORAGE"] in readme
+    assert "securebot storage export-user" in readme
+    assert f"7z x {archive}" in result.stderr
+    assert hashlib.sha256(archive.read_bytes()).hexdigest() in result.stderr
+    assert f"{archive.stat().st_size} bytes" in result.stderr
+    assert result.stdout == ""
+    assert password not in caplog.text
+
+
+def test_export_guild_archive_never_overwrites(env: dict[str, str], tmp_path: Path) -> None:
+    from tests.archive_checks import open_cli_archive
+
+    asyncio.run(_fill(env))
+    archive = tmp_path / "guild.7z"
+    first = run(env, "export-guild", "1", "--archive", str(archive))
+    assert first.exit_code == 0, first.output
+    before = archive.read_bytes()
+    again = run(env, "export-guild", "1", "--archive", str(archive))
+    assert again.exit_code == 1
+    assert "exists; choose a new file" in again.output
+    assert "password" not in again.stderr
+    assert archive.read_bytes() == before
+    _, files = open_cli_archive(archive, first.stderr, tmp_path / "out")
+    guild = json.loads(files["guild-1.json"])
+    assert [r["fields"]["reason"] for r in guild["records"]["tests.cases"]] == [SECRET]
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "expected"),
+    [
+        (["--archive", "guild.zip"], 2, "must end in .7z"),
+        (["--archive", ".7z"], 2, "must end in .7z"),
+        (["--archive", "g.7z", "--output", "g.json"], 2, "--output and --archive exclude"),
+        (["--archive", "g.7z", "--plaintext"], 2, "--plaintext goes with --output"),
+    ],
+)
+def test_archive_option_mistakes_are_refused_before_anything_is_written(
+    env: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    extra: list[str],
+    code: int,
+    expected: str,
+) -> None:
+    asyncio.run(_fill(env))
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = CliRunner().invoke(cli, ["storage", "export-guild", "1", *extra], env=env)
+    assert result.exit_code == code
+    assert expected in result.output
+    assert "password" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_archive_without_py7zr_names_the_extra(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    asyncio.run(_fill(env))
+    monkeypatch.setitem(sys.modules, "py7zr", None)  # import py7zr now fails
+    archive = tmp_path / "u.7z"
+    result = run(env, "export-user", "7", "--archive", str(archive))
+    assert result.exit_code == 1
+    assert "pip install securebot[archive]" in result.output
+    assert not archive.exists()
+
+
+@pytest.fixture
+def production_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """A store and keyring made in production (``SECUREBOT_ENV=production``)."""
+    kek = base64.b64encode(os.urandom(32)).decode()
+    monkeypatch.setenv("SECUREBOT_KEK", kek)
+    monkeypatch.setenv("SECUREBOT_ENV", "production")
+    values = {
+        "SECUREBOT_ENV": "production",
+        "SECUREBOT_KEK": kek,
+        "SECUREBOT_KEYRING": str(tmp_path / "keyring.json"),
+        "SECUREBOT_STORAGE": str(tmp_path / "bot.sqlite3"),
+    }
+    result = CliRunner().invoke(cli, ["keys", "init", "--provider", "env"], env=values)
+    assert result.exit_code == 0, result.output
+    asyncio.run(_fill(values))
+    return values
+
+
+def test_production_refuses_a_plaintext_file_without_the_acknowledgement(
+    production_env: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "user.json"
+    refused = run(production_env, "export-user", "7", "--output", str(out))
+    assert refused.exit_code == 1
+    assert "production" in refused.output
+    assert "--archive" in refused.output
+    assert not out.exists()
+    allowed = run(production_env, "export-user", "7", "--output", str(out), "--plaintext")
+    assert allowed.exit_code == 0, allowed.output
+    assert SECRET in out.read_text()
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    shown = run(production_env, "export-user", "7")  # the operator's terminal stays allowed
+    assert shown.exit_code == 0
+    assert json.loads(shown.stdout) == json.loads(out.read_text())
+    archive = tmp_path / "user.7z"
+    archived = run(production_env, "export-user", "7", "--archive", str(archive))
+    assert archived.exit_code == 0, archived.output
+    assert archive.is_file()
+
+
+def test_a_production_configuration_is_enough_to_refuse(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """Fail closed: the configuration says production even if the environment says nothing."""
+    asyncio.run(_fill(env))
+    config = tmp_path / "securebot.toml"
+    config.write_text('[bot]\nenvironment = "production"\n')
+    out = tmp_path / "guild.json"
+    result = CliRunner().invoke(
+        cli,
+        ["storage", "--config", str(config), "export-guild", "1", "--output", str(out)],
+        env=env,
+    )
+    assert result.exit_code == 1
+    assert "refusing to write personal data unencrypted" in result.output
+    assert not out.exists()

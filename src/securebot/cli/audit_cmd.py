@@ -5,17 +5,19 @@ server's) from the durable audit store and checks each hash link; it prints one 
 names the first entry that was changed, removed or reordered, and exits with status 1 if any
 chain is broken.
 
-``securebot audit export --guild ID [--config FILE] [--store URL] [--output FILE]`` writes the
-server's entries as JSON Lines (one entry a line: position, hashes and event; secret arguments
-were redacted before they were ever stored).
+``securebot audit export --guild ID [--config FILE] [--store URL] [--output FILE | --archive
+FILE.7z]`` writes the server's entries as JSON Lines (one entry a line: position, hashes and
+event; secret arguments were redacted before they were ever stored): on standard output, in a
+new file, or in a new encrypted 7-Zip archive whose password is shown once on standard error
+(:mod:`securebot.cli.archive_output`). In production, ``--output`` needs ``--plaintext``.
 
 Where the log is: ``--store URL`` (``sqlite:PATH``; more schemes in :data:`STORE_OPENERS`), else
 ``$SECUREBOT_AUDIT_STORE``, else the configuration's ``[storage]`` (its SQLite ``path``, or its
 MongoDB; ``--config``, else ``$SECUREBOT_CONFIG``, else ``./securebot.toml``). Sealed (encrypted)
 fields are opened with the configured keyring (``keys.keyring``) when it exists — the bot seals
 them under its ``audit`` key — and otherwise read as plain text (development logs). An export
-file is created with mode 0600 and never overwrites an existing file: it holds what the sealed
-fields protected.
+file or archive is created with mode 0600 and never overwrites an existing file: it holds what
+the sealed fields protected.
 """
 
 from __future__ import annotations
@@ -27,10 +29,16 @@ import os
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import click
 
+from securebot.cli.archive_output import (
+    check_destination,
+    deliver,
+    destination_options,
+    is_production,
+)
 from securebot.cli.options import config_option, resolve_config
 from securebot.core.audit import AuditLog, AuditStore, FieldSealer, PlainSealer, VerifyReport
 from securebot.core.config import Config
@@ -83,6 +91,29 @@ STORE_OPENERS: dict[str, Callable[[str], contextlib.AbstractAsyncContextManager[
 #: Builds the sealer that opens sealed fields (the composition root installs the keyring's).
 SEALER_FACTORY: Callable[[], FieldSealer] = PlainSealer
 
+#: What :func:`_store_url` answers for the configuration's MongoDB.
+_CONFIGURED_MONGO = "<configured mongo>"
+
+
+def _store_url(url: str | None, config: Config | None) -> str:
+    """``url``, else ``$SECUREBOT_AUDIT_STORE``, else the configuration's SQLite file as a URL
+    (:data:`_CONFIGURED_MONGO` for its MongoDB); empty when nothing names a store."""
+    url = url or os.environ.get(STORE_ENV, "")
+    if not url and config is not None and config.source != "<defaults>":
+        if config.storage.backend == "mongo":
+            return _CONFIGURED_MONGO
+        url = f"sqlite:{config.storage.path}"
+    return url
+
+
+def _describe_store(url: str | None, config: Config | None) -> str:
+    """Which store an export came from, for its README (never a connection string)."""
+    resolved = _store_url(url, config)
+    if resolved == _CONFIGURED_MONGO and config is not None:
+        return f"MongoDB ([storage] of {config.source})"
+    scheme, _, location = resolved.partition(":")
+    return f"SQLite {location}" if scheme == "sqlite" else f"{scheme} audit store"
+
 
 def open_audit_store(
     url: str | None, config: Config | None = None
@@ -92,11 +123,9 @@ def open_audit_store(
 
     :raises ConfigError: no store named, unknown scheme, or the store cannot be opened.
     """
-    url = url or os.environ.get(STORE_ENV, "")
-    if not url and config is not None and config.source != "<defaults>":
-        if config.storage.backend == "mongo":
-            return _configured_mongo_store(config)
-        url = f"sqlite:{config.storage.path}"
+    url = _store_url(url, config)
+    if url == _CONFIGURED_MONGO and config is not None:
+        return _configured_mongo_store(config)
     if not url:
         raise ConfigError(
             "no audit store given: pass --config FILE or --store sqlite:/path/to/securebot.db,"
@@ -148,12 +177,12 @@ async def _verify(
 async def _export(
     opened: contextlib.AbstractAsyncContextManager[AuditStore],
     guild: int,
-    out: IO[str],
     config: Config | None,
-) -> int:
+) -> tuple[str, int]:
+    """The guild's entries as JSON Lines, and how many there are."""
     async with opened as store:
         log = AuditLog(store, sealer=await _sealer(config))
-        count = 0
+        lines = []
         for entry in await log.entries(str(guild)):
             record = {
                 "chain": entry.chain,
@@ -162,20 +191,8 @@ async def _export(
                 "hash": entry.hash,
                 "event": entry.event.to_dict(),
             }
-            out.write(json.dumps(record, sort_keys=True, ensure_ascii=False, default=str) + "\n")
-            count += 1
-        return count
-
-
-def _private_file(path: Path) -> IO[str]:
-    """A new file only its owner can read (an export holds what the seals protected)."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise ConfigError(f"{path} exists; choose a new file") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot create {path}: {exc.strerror}") from None
-    return os.fdopen(fd, "w", encoding="utf-8")
+            lines.append(json.dumps(record, sort_keys=True, ensure_ascii=False, default=str))
+        return "".join(line + "\n" for line in lines), len(lines)
 
 
 _store_option = click.option(
@@ -216,24 +233,29 @@ def verify_command(config_path: Path | None, store_url: str | None, guild: int |
 @config_option
 @_store_option
 @click.option("--guild", type=int, required=True, help="The server whose trail to export.")
-@click.option(
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="File to write (default: standard output).",
-)
+@destination_options("the JSON Lines")
 def export_command(
-    config_path: Path | None, store_url: str | None, guild: int, output: Path | None
+    config_path: Path | None,
+    store_url: str | None,
+    guild: int,
+    output: Path | None,
+    archive: Path | None,
+    plaintext: bool,
 ) -> None:
     """Write a server's audit entries as JSON Lines."""
     config = resolve_config(config_path)
+    check_destination(output, archive, plaintext, production=is_production(None, config))
     opened = open_audit_store(store_url, config)
     try:
-        if output is None:
-            count = _run(_export(opened, guild, sys.stdout, _keyed(config)))
-        else:
-            with _private_file(output) as handle:
-                count = _run(_export(opened, guild, handle, _keyed(config)))
+        text, count = _run(_export(opened, guild, _keyed(config)))
     except (DecryptionError, ValueError) as exc:
         raise ConfigError(f"audit chain {guild} cannot be read: {exc}") from None
+    deliver(
+        text,
+        output=output,
+        archive=archive,
+        member=f"audit-guild-{guild}.jsonl",
+        about=f"the audit trail of guild {guild} (JSON Lines, one entry a line)",
+        store=_describe_store(store_url, config),
+    )
     click.echo(f"exported {count} entr{'y' if count == 1 else 'ies'} of guild {guild}", err=True)

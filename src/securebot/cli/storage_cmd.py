@@ -12,8 +12,10 @@ file exists); without it, exports list sealed values as unreadable. The configur
   configured plugins and the imported modules (the bot also does this at startup);
 * ``reencrypt [--module M]...``: after a key rotation, seal again under the primary keys what
   older keys sealed (records, blind-index tokens, settings), until nothing is left;
-* ``export-user ID`` / ``export-guild ID``: everything kept, readable, as JSON (stdout or
-  ``--output FILE`` created with mode 0600) until encrypted archives exist;
+* ``export-user ID`` / ``export-guild ID``: everything kept, readable, as JSON: on standard
+  output, in a new file (``--output FILE``, mode 0600; refused in production without
+  ``--plaintext``), or in a new encrypted 7-Zip archive (``--archive FILE.7z``, mode 0600; the
+  password is shown once on standard error): see :mod:`securebot.cli.archive_output`;
 * ``delete-user ID`` / ``delete-guild ID``: erase; ``delete-guild`` with a keyring also
   crypto-shreds the guild's data key (backups taken before stay unreadable) and saves the keyring.
 """
@@ -23,13 +25,18 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
-import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from securebot.cli.archive_output import (
+    check_destination,
+    deliver,
+    destination_options,
+    is_production,
+)
 from securebot.cli.options import configured, group_config_option
 from securebot.core.storage import Query, Store, record_types
 from securebot.errors import CorruptRecordError, StorageError
@@ -59,12 +66,7 @@ _keyring_option = click.option(
 _environment_option = click.option(
     "--environment", envvar="SECUREBOT_ENV", default=None, help="Deployment environment."
 )
-_output_option = click.option(
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the JSON to this new file (mode 0600) instead of standard output.",
-)
+_destination_options = destination_options("the JSON")
 
 
 def _store_options(func: Any) -> Any:
@@ -125,34 +127,35 @@ def _run(
     return asyncio.run(main())
 
 
-def _emit(data: Any, output: Path | None) -> None:
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
-    if output is None:
-        click.echo(text)
-        return
-    try:
-        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise StorageError(f"{output} exists; choose a new file") from None
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text + "\n")
-    click.echo(f"wrote {output}", err=True)
-
-
 def _export(
     db_path: Path | None,
     keyring_path: Path | None,
     environment: str | None,
-    output: Path | None,
-    export: Callable[[Store], Awaitable[dict[str, Any]]],
+    destination: tuple[Path | None, Path | None, bool],
+    what: tuple[str, int],
 ) -> None:
-    """Open the store the options name, run ``export`` on it and write the result as JSON."""
+    """Open the store the options name, export what it keeps about ``what`` (``("user", id)``
+    or ``("guild", id)``) and deliver it as JSON where ``destination`` (``--output``,
+    ``--archive``, ``--plaintext``) says."""
+    output, archive, plaintext = destination
     db, keyring, env = _resolve(db_path, keyring_path, environment)
+    check_destination(output, archive, plaintext, production=is_production(env, configured()))
+    kind, ident = what
 
     async def action(store: Store, keyring: Any, provider: Any) -> dict[str, Any]:
-        return await export(store)
+        if kind == "user":
+            return await store.export_user(ident)
+        return await store.export_guild(ident)
 
-    _emit(_run(db, keyring, env, action), output)
+    data = _run(db, keyring, env, action)
+    deliver(
+        json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+        output=output,
+        archive=archive,
+        member=f"{kind}-{ident}.json",
+        about=f"everything securebot keeps about {kind} {ident} (JSON)",
+        store=f"SQLite {db}",
+    )
 
 
 @click.group("storage")
@@ -279,34 +282,27 @@ def reencrypt_command(
     click.echo("nothing left under older keys" if total == 0 else f"{total} rewritten; run again")
 
 
-@storage_group.command("export-user")
-@click.argument("user_id", type=int)
-@_store_options
-@_output_option
-def export_user_command(
-    user_id: int,
-    db_path: Path | None,
-    keyring_path: Path | None,
-    environment: str | None,
-    output: Path | None,
-) -> None:
-    """Everything kept about a user, readable (JSON)."""
-    _export(db_path, keyring_path, environment, output, lambda store: store.export_user(user_id))
+def _add_export_command(kind: str, about: str) -> None:
+    """Register ``export-<kind> ID``: ``kind`` is ``user`` or ``guild``."""
+
+    @storage_group.command(f"export-{kind}", help=f"Everything kept {about}, readable (JSON).")
+    @click.argument("ident", metavar=f"{kind.upper()}_ID", type=int)
+    @_store_options
+    @_destination_options
+    def export_command(
+        ident: int,
+        db_path: Path | None,
+        keyring_path: Path | None,
+        environment: str | None,
+        output: Path | None,
+        archive: Path | None,
+        plaintext: bool,
+    ) -> None:
+        _export(db_path, keyring_path, environment, (output, archive, plaintext), (kind, ident))
 
 
-@storage_group.command("export-guild")
-@click.argument("guild_id", type=int)
-@_store_options
-@_output_option
-def export_guild_command(
-    guild_id: int,
-    db_path: Path | None,
-    keyring_path: Path | None,
-    environment: str | None,
-    output: Path | None,
-) -> None:
-    """Everything kept for a guild, readable (JSON)."""
-    _export(db_path, keyring_path, environment, output, lambda store: store.export_guild(guild_id))
+_add_export_command("user", "about a user")
+_add_export_command("guild", "for a guild")
 
 
 @storage_group.command("delete-user")

@@ -13,7 +13,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from tests.pipeline.harness import stub_bot
 from tests.pipeline.stub import ADMIN, BOB, GUILD
 
@@ -298,3 +298,87 @@ def test_a_mongo_configuration_is_read_from_mongo_and_failures_are_one_line(
     assert "MongoDB" in result.output
     assert "s3cret-pw" not in result.output
     assert "Traceback" not in result.output
+
+
+def _export(database: Path, *extra: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(
+        cli,
+        ["audit", "export", "--guild", str(GUILD), "--store", f"sqlite:{database}", *extra],
+        env=env,
+    )
+
+
+def test_export_into_an_encrypted_archive(
+    database: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``--archive``: 7-Zip opens it with the printed password only; inside, the same JSON Lines
+    as ``--output`` writes; the password only ever on standard error."""
+    from tests.archive_checks import open_cli_archive
+
+    plain = tmp_path / "trail.jsonl"
+    assert _export(database, "--output", str(plain)).exit_code == 0
+    archive = tmp_path / "trail.7z"
+    caplog.set_level("DEBUG")
+    result = _export(database, "--archive", str(archive))
+    assert result.exit_code == 0, result.output
+    password, files = open_cli_archive(archive, result.stderr, tmp_path / "out")
+    assert sorted(files) == ["README.txt", f"audit-guild-{GUILD}.jsonl"]
+    assert files[f"audit-guild-{GUILD}.jsonl"] == plain.read_text(encoding="utf-8")
+    assert len(files[f"audit-guild-{GUILD}.jsonl"].splitlines()) == ENTRIES
+    assert "hunter2" not in files[f"audit-guild-{GUILD}.jsonl"]
+    assert f"audit trail of guild {GUILD}" in files["README.txt"]
+    assert f"SQLite {database}" in files["README.txt"]
+    assert f"exported {ENTRIES} entries of guild {GUILD}" in result.stderr
+    assert f"7z x {archive}" in result.stderr
+    assert result.stdout == ""
+    assert password not in caplog.text
+    again = _export(database, "--archive", str(archive))
+    assert again.exit_code == 1
+    assert "exists; choose a new file" in again.output
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "expected"),
+    [
+        (["--archive", "trail.jsonl"], 2, "must end in .7z"),
+        (["--archive", "t.7z", "--output", "t.jsonl"], 2, "--output and --archive exclude"),
+    ],
+)
+def test_export_destination_mistakes_are_refused(
+    database: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    extra: list[str],
+    code: int,
+    expected: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = _export(database, *extra)
+    assert result.exit_code == code
+    assert expected in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_production_needs_plaintext_to_write_a_readable_file(
+    database: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(audit_cmd.STORE_ENV, raising=False)
+    out = tmp_path / "trail.jsonl"
+    production = {"SECUREBOT_ENV": "production"}
+    refused = _export(database, "--output", str(out), env=production)
+    assert refused.exit_code == 1
+    assert "--archive" in refused.output
+    assert not out.exists()
+    config = tmp_path / "securebot.toml"  # the configuration alone is enough (fail closed)
+    config.write_text('[bot]\nenvironment = "production"\n')
+    by_config = _export(database, "--config", str(config), "--output", str(out))
+    assert by_config.exit_code == 1
+    assert "refusing to write personal data unencrypted" in by_config.output
+    assert not out.exists()
+    allowed = _export(database, "--output", str(out), "--plaintext", env=production)
+    assert allowed.exit_code == 0, allowed.output
+    assert len(out.read_text().splitlines()) == ENTRIES
+    shown = _export(database, env=production)  # standard output stays allowed
+    assert shown.exit_code == 0
+    assert shown.stdout == out.read_text()
