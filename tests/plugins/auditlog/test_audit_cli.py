@@ -280,6 +280,22 @@ def test_a_sealed_log_is_verified_and_exported_with_the_configured_keyring(
     unkeyed = CliRunner().invoke(cli, ["audit", "verify", "--store", f"sqlite:{database}"])
     assert unkeyed.exit_code == 1
     assert "unreadable" in unkeyed.output
+    from tests.archive_checks import open_cli_archive
+
+    archive = tmp_path / "trail.7z"
+    config_args = ["--config", str(config_file), "--guild", str(GUILD)]
+    archived = CliRunner().invoke(cli, ["audit", "export", *config_args, "--archive", str(archive)])
+    assert archived.exit_code == 0, archived.output
+    assert b"4242" not in archive.read_bytes()
+    _, files = open_cli_archive(archive, archived.stderr, tmp_path / "opened")
+    assert files[f"audit-guild-{GUILD}.jsonl"] == out.read_text()  # the sealed fields, opened
+    # without the keyring the export fails as a whole: no partial file, no archive
+    for option, target in (("--output", tmp_path / "partial.jsonl"), ("--archive", archive)):
+        target.unlink(missing_ok=True)
+        failed = _export(database, option, str(target))
+        assert failed.exit_code == 1
+        assert "cannot be read" in failed.output
+        assert not target.exists()
 
 
 def test_a_mongo_configuration_is_read_from_mongo_and_failures_are_one_line(
