@@ -270,6 +270,9 @@ def test_export_user_into_an_encrypted_archive(
     assert f"{archive.stat().st_size} bytes" in result.stderr
     assert result.stdout == ""
     assert password not in caplog.text
+    from securebot.crypto import redact
+
+    assert password not in redact(f"if it were ever logged: {password}")  # registered
 
 
 def test_export_guild_archive_never_overwrites(env: dict[str, str], tmp_path: Path) -> None:
