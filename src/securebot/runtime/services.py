@@ -155,10 +155,18 @@ async def run_bot(config: Config, token: str, **bot_options: Any) -> None:
     """Run the configured bot on its services until it is closed (``securebot run``)."""
     from securebot.core.app import build_bot
     from securebot.crypto import register_secret
+    from securebot.runtime.downloads import development_downloads
 
     register_secret(token)
-    async with open_services(config) as services:
+    async with (
+        open_services(config) as services,
+        development_downloads(config, services.store) as downloads,
+    ):
+        if downloads is not None:
+            config = downloads.config
         bot = build_bot(config, **bot_options)
         await services.wire(bot)
+        if downloads is not None:
+            downloads.wire(bot)
         async with bot:
             await bot.start(token)

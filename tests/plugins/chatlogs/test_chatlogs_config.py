@@ -46,6 +46,8 @@ BOT = SimpleNamespace(
         ({"bogus": 1}, "unknown setting"),
         ({"s3_bucket": "exports-bucket"}, "kms_key_id"),
         ({"gateway_url": "http://gw.example"}, "https://"),
+        ({"gateway_url": "http://127.0.0.1:8080"}, "https:// in production"),
+        ({"gateway_url": 42}, "https://"),
         ({"gateway_url": "https://gw.example", "token_key_env": "NO_SUCH_VAR_X"}, "NO_SUCH_VAR_X"),
     ],
 )
@@ -72,6 +74,23 @@ def test_settings_build_a_gateway_linked_service(monkeypatch, tmp_path: Path) ->
     )
     assert isinstance(s3.store, S3ExportStore)
     assert s3.store.kms_key_id == "arn:aws:kms:x"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9", "https://gw.example"]
+)
+def test_development_may_use_a_loopback_http_gateway(url: str, monkeypatch) -> None:
+    monkeypatch.setenv(
+        "SECUREBOT_EXPORT_TOKEN_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode()
+    )
+    service = _service_from_settings({"gateway_url": url}, BOT, production=False)  # type: ignore[arg-type]
+    assert service.gateway_url == url
+
+
+@pytest.mark.parametrize("url", ["http://gw.example", "http://10.0.0.1", "ftp://127.0.0.1"])
+def test_development_refuses_plain_http_off_loopback(url: str) -> None:
+    with pytest.raises(ConfigError, match="127.0.0.1 in development"):
+        _service_from_settings({"gateway_url": url}, BOT, production=False)  # type: ignore[arg-type]
 
 
 def _service(tmp_path: Path, clock: Clock, **kw) -> ExportService:

@@ -29,6 +29,7 @@ from securebot.exports import (
 from securebot.gateway import ExportGateway, create_app
 from securebot.gateway.server import start
 from securebot.plugins.chatlogs import ChatLogs
+from securebot.plugins.chatlogs.plugin import NO_LINKS
 from securebot.plugins.core_commands import CoreCommands
 from securebot.testing.emulator import permissions
 
@@ -278,6 +279,16 @@ async def test_refusals_missing_permissions_and_closed_dms(
     emulator.set_overwrite(g.general, g.bot_role, deny=permissions.READ_MESSAGE_HISTORY)
     refused = await emulator.ask(g.moderator, g.general, "!savechat 2")
     assert "Read Message History" in refused.content or "read_message_history" in refused.content
+    assert emulator.dms(g.moderator) == []
+    assert exports.service.metadata.documents == {}
+    # No download gateway for the local store: said up front, nothing fetched or exported.
+    emulator.set_overwrite(g.general, g.bot_role)
+    await emulator.settle()
+    exports.service.gateway_url = None
+    fetched = len(emulator.calls_to("GET /channels/{channel_id}/messages"))
+    refused = await emulator.ask(g.moderator, g.general, "!savechat 2")
+    assert refused.content == NO_LINKS
+    assert len(emulator.calls_to("GET /channels/{channel_id}/messages")) == fetched
     assert emulator.dms(g.moderator) == []
     assert exports.service.metadata.documents == {}
     await asyncio.sleep(0)

@@ -4,20 +4,24 @@ The emulator runs in-process with a demo guild; Giselle runs in development mode
 services as in production (:mod:`securebot.runtime`), kept in a data directory (a fresh temporary
 one unless ``--data-dir`` is given): records, settings, scheduled jobs and the hash-chained audit
 log in one SQLite file, their sensitive fields sealed by a development keyring whose key file
-lives outside the data directory (``~/.config/securebot/dev-kek``). No token, no internet, no
-servers.
+lives outside the data directory (``~/.config/securebot/dev-kek``); ``savechat`` archives in its
+``exports`` directory, downloaded through a gateway on 127.0.0.1 inside this process. No token,
+no internet, no servers.
 """
 
 from __future__ import annotations
 
 import contextlib
 import tempfile
+import types
 from pathlib import Path
 
 import attrs
 
+from securebot.core.bot import Bot
 from securebot.core.config import Config
 from securebot.runtime import open_services
+from securebot.runtime.downloads import development_downloads
 from securebot.testing.console import ChatOptions, chat_local
 from securebot.testing.scenario_file import Scenario
 
@@ -25,14 +29,18 @@ from securebot.testing.scenario_file import Scenario
 DATABASE = "giselle-demo.sqlite3"
 #: The sealed development keyring inside the data directory (its key file lives outside it).
 KEYRING = "giselle-demo.keyring"
+#: Where ``savechat`` archives go inside the data directory (served by an in-process gateway).
+EXPORTS = "exports"
 
 
 def demo_config(config: Config, data_dir: Path) -> Config:
-    """``config`` with its store and keyring files in ``data_dir``."""
+    """``config`` with its store, keyring and export archives in ``data_dir``."""
+    chatlogs = {"store_dir": str(data_dir / EXPORTS), **config.plugin_settings("chatlogs")}
     return attrs.evolve(
         config,
         storage=attrs.evolve(config.storage, backend="sqlite", path=str(data_dir / DATABASE)),
         keys=attrs.evolve(config.keys, keyring=str(data_dir / KEYRING)),
+        plugin=types.MappingProxyType({**config.plugin, "chatlogs": chatlogs}),
     )
 
 
@@ -44,6 +52,17 @@ async def run_demo(
         if data_dir is None:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="giselle-")))
         config = demo_config(config, data_dir)
-        async with open_services(config) as services:
-            return await chat_local(config, scenario, options, prepare=services.wire)
+        async with (
+            open_services(config) as services,
+            development_downloads(config, services.store) as downloads,
+        ):
+            if downloads is not None:
+                config = downloads.config
+
+            async def prepare(bot: Bot) -> None:
+                await services.wire(bot)
+                if downloads is not None:
+                    downloads.wire(bot)
+
+            return await chat_local(config, scenario, options, prepare=prepare)
     raise AssertionError("unreachable")  # pragma: no cover - the with block always returns

@@ -12,9 +12,12 @@ nothing else.
 
 Configuration (``[plugin.chatlogs]``): ``store_dir`` (archives; default ``exports``), or
 ``s3_bucket`` + ``kms_key_id`` (+ ``s3_endpoint``) for S3,
-``gateway_url`` (the download gateway, ``https://...``) and ``token_key_env`` (the environment
-variable holding the gateway's base64 signing key; default ``SECUREBOT_EXPORT_TOKEN_KEY``).
-Without a gateway, the local store cannot make links and ``savechat`` refuses to run.
+``gateway_url`` (the download gateway, ``https://...``; ``http://127.0.0.1:...`` in development
+only) and ``token_key_env`` (the environment variable holding the gateway's base64 signing key;
+default ``SECUREBOT_EXPORT_TOKEN_KEY``). Without a gateway, the local store cannot make links and
+``savechat`` says so instead of exporting (a warning is logged at startup). In development, the
+composition root (:mod:`securebot.runtime.downloads`) runs a loopback gateway in the bot's
+process when none is configured.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import discord
 from discord.ext import commands
@@ -61,9 +65,29 @@ DELETEDM_SCAN = 500
 PURGE_INTERVAL = 3600.0
 #: Seconds between two edits of the progress message.
 PROGRESS_EVERY = 2.0
+#: Hosts a development gateway may be reached on over plain HTTP.
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+#: What ``savechat`` says when this bot has no way to hand out download links.
+NO_LINKS = (
+    "Chat-log exports are not set up on this bot: it has no download gateway to send links "
+    "through. Ask the bot's operator to configure one."
+)
 
 
-def _service_from_settings(settings: Mapping[str, Any], bot: securebot.Bot) -> ExportService:
+def _gateway_url_problem(url: object, *, production: bool) -> str:
+    """Why ``url`` cannot be the download gateway's address ("" when it can)."""
+    if not isinstance(url, str):
+        return "gateway_url must be an https:// URL"
+    if url.startswith("https://"):
+        return ""
+    if url.startswith("http://") and urlsplit(url).hostname in _LOOPBACK:
+        return "" if not production else "gateway_url must be https:// in production"
+    return "gateway_url must be an https:// URL (plain http:// only on 127.0.0.1 in development)"
+
+
+def _service_from_settings(
+    settings: Mapping[str, Any], bot: securebot.Bot, *, production: bool = True
+) -> ExportService:
     unknown = set(settings) - {
         "store_dir",
         "gateway_url",
@@ -77,8 +101,9 @@ def _service_from_settings(settings: Mapping[str, Any], bot: securebot.Bot) -> E
     gateway_url = settings.get("gateway_url")
     signer = None
     if gateway_url is not None:
-        if not isinstance(gateway_url, str) or not gateway_url.startswith("https://"):
-            raise ConfigError("[plugin.chatlogs] gateway_url must be an https:// URL")
+        problem = _gateway_url_problem(gateway_url, production=production)
+        if problem:
+            raise ConfigError(f"[plugin.chatlogs] {problem}")
         env = settings.get("token_key_env", DEFAULT_KEY_ENV)
         encoded = os.environ.get(str(env), "")
         try:
@@ -120,6 +145,11 @@ def _service_from_settings(settings: Mapping[str, Any], bot: securebot.Bot) -> E
     )
 
 
+def _can_link(service: ExportService) -> bool:
+    """Whether ``service`` can hand out links: through a gateway, or presigned store URLs."""
+    return service.gateway_url is not None or not isinstance(service.store, LocalExportStore)
+
+
 def _describe(channel: Any) -> str:
     name = getattr(channel, "name", None) or "channel"
     guild = getattr(getattr(channel, "guild", None), "name", None)
@@ -146,6 +176,7 @@ class ChatLogs(securebot.Plugin):
         ``[plugin.chatlogs]`` at startup otherwise."""
         self.service = service
         self._settings: Mapping[str, Any] = {}
+        self._production = True
         self._purge_task: asyncio.Task[None] | None = None
 
     # --- lifecycle and data rights ----------------------------------------------------------
@@ -154,13 +185,19 @@ class ChatLogs(securebot.Plugin):
     def securebot_configure(self, config: securebot.Config) -> None:
         """Keep ``[plugin.chatlogs]`` for startup."""
         self._settings = config.plugin_settings("chatlogs")
+        self._production = config.production
 
     @securebot.hookimpl
     async def securebot_startup(self, bot: securebot.Bot) -> None:
         """Build the export service from the settings (unless one was given) and start the
         hourly purge of expired exports."""
         if self.service is None:
-            self.service = _service_from_settings(self._settings, bot)
+            self.service = _service_from_settings(self._settings, bot, production=self._production)
+        if not _can_link(self.service):
+            logger.warning(
+                "chatlogs: savechat is unavailable: exports go to a local directory and no "
+                "download gateway is configured ([plugin.chatlogs] gateway_url)"
+            )
         self._purge_task = asyncio.get_running_loop().create_task(self._purge_loop(self.service))
 
     @securebot.hookimpl
@@ -233,6 +270,9 @@ class ChatLogs(securebot.Plugin):
         service = self.service
         if service is None:
             raise ExportError("chat-log exports are not configured on this bot")
+        if not _can_link(service):
+            await ctx.send(NO_LINKS)
+            return
         try:
             check_limit(n, cap=SAVECHAT_MAX)
         except CommandInputError as exc:
