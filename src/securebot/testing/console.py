@@ -876,9 +876,9 @@ class Activity:
     def since(self, cursor: int) -> tuple[list[dict[str, Any]], int]:
         """Items for the bot calls after ``cursor``, and the new cursor."""
         calls = self.emulator.calls
-        end = len(calls)
+        end = calls.end
         items = []
-        for call in calls[max(cursor, 0) : end]:
+        for call in calls.since(cursor):
             if call.method == "GET" or call.route in _SILENT_ROUTES:
                 continue
             if call.bot_id is None and call.route not in _TOKEN_ROUTES:
@@ -1043,8 +1043,8 @@ class LocalLink:
         return _directory(self.emulator.world, online)
 
     async def cursor(self) -> int:
-        """The current end of the call log."""
-        return len(self.emulator.calls)
+        """The current end of the call log (the number the next call will get)."""
+        return int(self.emulator.calls.end)
 
     async def activity(self, cursor: int) -> tuple[list[dict[str, Any]], int]:
         """What bots did after ``cursor``."""

@@ -1,8 +1,11 @@
 """The gateway: websocket sessions, sharding, intents, resume with replay, and dispatch.
 
 One :class:`Session` per IDENTIFY (per shard). Every dispatched event gets the session's next
-sequence number and is kept in a bounded replay buffer, so a client that RESUMEs after a dropped
-connection receives exactly what it missed. Events reach a session only when its bot is in the
+sequence number and is kept in a bounded replay buffer (the last :data:`REPLAY_LIMIT` events),
+so a client that RESUMEs after a dropped connection receives exactly what it missed. A session
+without a connection stays resumable for :attr:`Gateway.resume_window` seconds (and at most
+:attr:`Gateway.max_detached_sessions` such sessions are kept); after that it is forgotten and a
+RESUME gets op 9 INVALID_SESSION, like Discord. Events reach a session only when its bot is in the
 guild, the guild belongs to the session's shard (``(guild_id >> 22) % shard_count``; DMs go to
 shard 0) and the session's intents ask for them. Without MESSAGE_CONTENT, message content,
 embeds, attachments and components are blanked like Discord does (except in DMs, for the bot's
@@ -16,6 +19,7 @@ import contextlib
 import json
 import logging
 import secrets
+import time
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -97,6 +101,11 @@ DM_EVENT_INTENTS: dict[str, int | None] = {
 
 Payload = dict[str, Any] | Callable[["Session"], dict[str, Any] | None]
 
+#: Events a session keeps for replay on RESUME.
+REPLAY_LIMIT = 5000
+#: Event names a session keeps in :attr:`Session.events`.
+EVENT_NAMES_LIMIT = 100_000
+
 
 def shard_of(guild_id: int, shard_count: int) -> int:
     """Discord's shard formula."""
@@ -114,13 +123,15 @@ class Session:
     intents: int
     compress: bool = False
     sequence: int = 0
-    replay: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=5000))
+    replay: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=REPLAY_LIMIT))
     outbox: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     ws: web.WebSocketResponse | None = None
     #: The names of the last 100,000 events dispatched to this session, in order.
-    events: deque[str] = field(default_factory=lambda: deque(maxlen=100_000))
+    events: deque[str] = field(default_factory=lambda: deque(maxlen=EVENT_NAMES_LIMIT))
     heartbeats: int = 0
     resumes: int = 0
+    #: When (``time.monotonic()``) the session lost its websocket; None while attached.
+    detached_at: float | None = None
 
     @property
     def connected(self) -> bool:
@@ -137,20 +148,35 @@ class Session:
         frame = json.dumps({"op": DISPATCH, "t": event, "s": self.sequence, "d": data})
         self.replay.append((self.sequence, frame))
         self.events.append(event)
-        self.outbox.put_nowait(frame)
+        if self.connected:  # else nobody drains the outbox: a RESUME replays from ``replay``
+            self.outbox.put_nowait(frame)
 
     def send_op(self, op: int, data: Any) -> None:
-        """Queue a non-dispatch frame."""
-        self.outbox.put_nowait(json.dumps({"op": op, "d": data, "s": None, "t": None}))
+        """Queue a non-dispatch frame (dropped while no websocket is attached)."""
+        if self.connected:
+            self.outbox.put_nowait(json.dumps({"op": op, "d": data, "s": None, "t": None}))
 
 
 class Gateway:
     """The websocket endpoint and the event router."""
 
-    def __init__(self, world: World, *, heartbeat_interval_ms: int = 41250) -> None:
+    def __init__(
+        self,
+        world: World,
+        *,
+        heartbeat_interval_ms: int = 41250,
+        resume_window: float = 300.0,
+        max_detached_sessions: int = 100,
+    ) -> None:
         """Serve sessions over ``world``."""
         self.world = world
         self.heartbeat_interval_ms = heartbeat_interval_ms
+        #: Seconds a session without a websocket stays resumable (then it is forgotten).
+        self.resume_window = resume_window
+        #: Sessions without a websocket kept at most (the longest detached go first).
+        self.max_detached_sessions = max_detached_sessions
+        #: Events each new session keeps for replay on RESUME.
+        self.replay_limit = REPLAY_LIMIT
         #: False makes the gateway a zombie: heartbeats are no longer ACKed (op 11), so a
         #: client must notice, close and resume.
         self.ack_heartbeats = True
@@ -162,7 +188,7 @@ class Gateway:
     # --- queries used by tests ---------------------------------------------------------------
 
     def sessions_of(self, bot: BotAccount | int) -> list[Session]:
-        """Live sessions of a bot, ordered by shard."""
+        """Sessions of a bot (attached, or detached and still resumable), ordered by shard."""
         bot_id = bot if isinstance(bot, int) else bot.user.id
         found = [s for s in self.sessions.values() if s.bot.user.id == bot_id]
         return sorted(found, key=lambda s: s.shard_id)
@@ -176,6 +202,23 @@ class Gateway:
         """Wait until ``bot`` has ``count`` identified sessions."""
         async with asyncio.timeout(timeout), self._identified:
             await self._identified.wait_for(lambda: len(self.sessions_of(bot)) >= count)
+
+    def prune(self) -> int:
+        """Forget the sessions detached for longer than :attr:`resume_window` (and the longest
+        detached beyond :attr:`max_detached_sessions`); returns how many were forgotten."""
+        now = time.monotonic()
+        detached = sorted(
+            (s for s in self.sessions.values() if s.detached_at is not None and not s.connected),
+            key=lambda s: s.detached_at or 0.0,
+        )
+        excess = len(detached) - max(self.max_detached_sessions, 0)
+        forgotten = 0
+        for index, session in enumerate(detached):
+            expired = now - (session.detached_at or now) >= self.resume_window
+            if expired or index < excess:
+                del self.sessions[session.id]
+                forgotten += 1
+        return forgotten
 
     # --- dispatch -----------------------------------------------------------------------------
 
@@ -318,6 +361,9 @@ class _Connection:
                     await self._writer
             if self.session is not None and self.session.ws is self.ws:
                 self.session.ws = None
+                self.session.detached_at = time.monotonic()
+                self.session.outbox = asyncio.Queue()  # unread frames: RESUME replays them
+            self.gateway.prune()
 
     async def _on_op(self, op: Any, data: Any) -> bool:
         if op == HEARTBEAT:
@@ -389,9 +435,11 @@ class _Connection:
             shard_count=shard[1],
             intents=intents,
             compress=self.compress,
+            replay=deque(maxlen=gw.replay_limit),
         )
         session.ws = self.ws
         self.session = session
+        gw.prune()
         for stale in list(gw.sessions.values()):
             same_shard = (stale.shard_id, stale.shard_count) == (
                 session.shard_id,
@@ -466,6 +514,7 @@ class _Connection:
         if session.ws is not None and session.ws is not self.ws and not session.ws.closed:
             await session.ws.close(code=4000, message=b"session resumed elsewhere")
         session.ws = self.ws
+        session.detached_at = None
         session.resumes += 1
         self.session = session
         queue: asyncio.Queue[str] = asyncio.Queue()

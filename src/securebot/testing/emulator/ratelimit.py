@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+#: 429s remembered in :attr:`RateLimiter.limited`.
+LIMITED_LOG_LIMIT = 1000
+#: Requests between two sweeps of expired buckets.
+SWEEP_EVERY = 1024
 
 
 @dataclass
@@ -58,14 +65,31 @@ class Verdict:
 class RateLimiter:
     """Tracks buckets and decides 200 or 429 for each request."""
 
-    def __init__(self, config: RateLimits | None = None) -> None:
-        """Use ``config`` (defaults: 50 requests per second per bucket)."""
+    def __init__(
+        self, config: RateLimits | None = None, *, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        """Use ``config`` (defaults: 50 requests per second per bucket); windows are measured
+        with ``monotonic``."""
         self.config = config or RateLimits()
+        self._monotonic = monotonic
         self._buckets: dict[tuple[int, str, str], _Bucket] = {}
         self._global: dict[int, _Bucket] = {}
         self._injected: list[_Injected] = []
-        #: Every 429 answered: ``(route, retry_after)``.
-        self.limited: list[tuple[str, float]] = []
+        self._checked = 0
+        #: The last 1,000 429s answered: ``(route, retry_after)``.
+        self.limited: deque[tuple[str, float]] = deque(maxlen=LIMITED_LOG_LIMIT)
+
+    @property
+    def bucket_count(self) -> int:
+        """Buckets tracked right now (expired ones are swept every 1,024 requests)."""
+        return len(self._buckets) + len(self._global)
+
+    def sweep(self) -> None:
+        """Forget the buckets whose window is over (the next request starts a fresh one
+        anyway, so this changes no answer; it keeps a long run's memory flat)."""
+        now = self._monotonic()
+        self._buckets = {k: b for k, b in self._buckets.items() if now - b.started < b.window}
+        self._global = {k: b for k, b in self._global.items() if now - b.started < b.window}
 
     def inject(
         self,
@@ -84,8 +108,11 @@ class RateLimiter:
             return Verdict(headers={})
         limit, window = self.config.overrides.get(route, (self.config.limit, self.config.window))
         key = (bot_id, route, major)
+        self._checked += 1
+        if self._checked % SWEEP_EVERY == 0:
+            self.sweep()
         bucket = self._buckets.get(key)
-        now = time.monotonic()
+        now = self._monotonic()
         if bucket is None or now - bucket.started >= bucket.window:
             bucket = _Bucket(limit=limit, window=window, started=now)
             self._buckets[key] = bucket

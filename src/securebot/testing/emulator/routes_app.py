@@ -19,10 +19,11 @@ from securebot.testing.emulator.model import (
     User,
     Webhook,
 )
+from securebot.testing.emulator.state import INTERACTION_TOKEN_LIFETIME
 from securebot.testing.emulator.validation import Form
 
 #: Interaction tokens stay valid for 15 minutes; the first response must come within 3 s.
-TOKEN_LIFETIME = 15 * 60
+TOKEN_LIFETIME = INTERACTION_TOKEN_LIFETIME
 INITIAL_RESPONSE_WINDOW = 3.0
 
 

@@ -37,6 +37,7 @@ from securebot.testing.emulator.state import PRIVILEGED_INTENTS
 if TYPE_CHECKING:
     from securebot.testing.emulator.actions import Actions
     from securebot.testing.emulator.api import Call
+    from securebot.testing.emulator.calllog import CallLog
     from securebot.testing.emulator.clock import EmulatorClock
     from securebot.testing.emulator.gateway import Gateway
     from securebot.testing.emulator.state import World
@@ -84,7 +85,7 @@ class Scenario:
     world: World
     gateway: Gateway
     actions: Actions
-    calls: list[Call]
+    calls: CallLog[Call]
     clock: EmulatorClock
 
     def __init__(self) -> None:
@@ -397,7 +398,7 @@ class Scenario:
             message_id=message.id if message else None,
             created_at=self.clock.time(),
         )
-        self.world.interactions[interaction.id] = interaction
+        self.world.add_interaction(interaction)
         body: dict[str, Any] = {
             "id": str(interaction.id),
             "application_id": str(bot.application_id),
@@ -598,8 +599,14 @@ class Scenario:
                 raise WaitTimeoutError(f"condition not met within {timeout}s")
             future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiters.append(future)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(future, min(remaining, 0.05))
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(future, min(remaining, 0.05))
+            finally:
+                # Not notified (no HTTP call for a while): forget it, or a long wait would
+                # pile up one dead future per poll.
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(future)
 
     def messages(
         self, channel: Channel, *, author: User | BotAccount | None = None
@@ -680,7 +687,7 @@ class Scenario:
         return until is not None and until > self.clock.time()
 
     def calls_to(self, route: str, *, status: int | None = None) -> list[Call]:
-        """HTTP calls to ``"METHOD /template"`` (optionally with that status)."""
+        """Kept HTTP calls to ``"METHOD /template"`` (optionally with that status)."""
         return [
             c for c in self.calls if c.route == route and (status is None or c.status == status)
         ]
@@ -693,13 +700,14 @@ class Scenario:
         timeout: float = 5.0,  # noqa: ASYNC109 - a deadline is the API
         after: int = 0,
     ) -> Call:
-        """The first call to ``route`` (index ≥ ``after`` in :attr:`calls`)."""
+        """The first call to ``route`` numbered ``after`` or later (``after=emu.calls.end``
+        taken before acting waits for a call made after that point)."""
 
         def first() -> Call | None:
             return next(
                 (
                     c
-                    for c in self.calls[after:]
+                    for c in self.calls.since(after)
                     if c.route == route and (status is None or c.status == status)
                 ),
                 None,
@@ -721,10 +729,10 @@ class Scenario:
         """Wait until no HTTP call arrived for ``idle`` seconds."""
         deadline = time.monotonic() + timeout
         count = -1
-        while count != len(self.calls):
+        while count != self.calls.end:
             if time.monotonic() > deadline:
                 raise WaitTimeoutError(f"the bot kept calling the API for {timeout}s")
-            count = len(self.calls)
+            count = self.calls.end
             await asyncio.sleep(idle)
 
     def response_message(self, interaction: Interaction) -> Message | None:

@@ -13,6 +13,7 @@ from securebot.testing.emulator import errors as err
 from securebot.testing.emulator import routes_app, routes_channels, routes_guilds  # noqa: F401
 from securebot.testing.emulator.actions import Actions
 from securebot.testing.emulator.api import Call, Ctx, json_response, match, read_body
+from securebot.testing.emulator.calllog import DEFAULT_CALL_LOG_LIMIT, CallLog
 from securebot.testing.emulator.clock import EmulatorClock
 from securebot.testing.emulator.conformance import Conformance
 from securebot.testing.emulator.gateway import Gateway
@@ -35,6 +36,8 @@ class Emulator(Scenario):
     #: Makes the checker of every emulator created without one (the pytest plugin sets it so
     #: that every emulator of a test run has its responses checked).
     default_conformance: ClassVar[Callable[[], Conformance | None] | None] = None
+    #: How many internal errors :attr:`internal_errors` keeps (each holds a traceback).
+    MAX_INTERNAL_ERRORS: ClassVar[int] = 100
 
     def __init__(
         self,
@@ -45,8 +48,13 @@ class Emulator(Scenario):
         clock: EmulatorClock | None = None,
         heartbeat_interval_ms: int = 41250,
         conformance: Conformance | None = None,
+        call_log_limit: int | None = DEFAULT_CALL_LOG_LIMIT,
     ) -> None:
-        """Configure; nothing listens until :meth:`start`."""
+        """Configure; nothing listens until :meth:`start`.
+
+        ``call_log_limit`` is how many HTTP calls :attr:`calls` keeps (the newest; ``None``
+        keeps all of them, which a long-running emulator should not do).
+        """
         self.host = host
         self.port = port
         self.world = World(clock)
@@ -58,9 +66,10 @@ class Emulator(Scenario):
         if conformance is None and Emulator.default_conformance is not None:
             conformance = Emulator.default_conformance()
         self.conformance = conformance
-        #: Every HTTP call answered, in order.
-        self.calls: list[Call] = []
-        #: Unexpected exceptions inside the emulator (each one is a bug; fixtures fail on them).
+        #: The newest HTTP calls answered, in order, numbered from the first one ever.
+        self.calls: CallLog[Call] = CallLog(call_log_limit)
+        #: Unexpected exceptions inside the emulator (each one is a bug; fixtures fail on them):
+        #: the first :attr:`MAX_INTERNAL_ERRORS` (all of them are logged).
         self.internal_errors: list[BaseException] = []
         #: What ``GET /gateway/bot`` recommends (None: one shard per 1,000 guilds).
         self.recommended_shards: int | None = None
@@ -194,7 +203,8 @@ class Emulator(Scenario):
             verdict.headers.update(exc.headers)
         except Exception as exc:
             logger.exception("emulator bug answering %s %s", request.method, path)
-            self.internal_errors.append(exc)
+            if len(self.internal_errors) < self.MAX_INTERNAL_ERRORS:
+                self.internal_errors.append(exc)
             status, result = 500, {"message": "500: Internal Server Error", "code": 0}
         return self._finish(request, spec.key, path, bot, status, result, verdict.headers, ctx)
 

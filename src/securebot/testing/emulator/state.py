@@ -25,6 +25,9 @@ from securebot.testing.emulator.permissions import DEFAULT_EVERYONE
 
 #: Privileged intents: GUILD_MEMBERS, GUILD_PRESENCES, MESSAGE_CONTENT.
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)
+#: Seconds an interaction token stays valid (Discord: 15 minutes); older interactions are
+#: forgotten when a new one is added, as nothing can use them any more.
+INTERACTION_TOKEN_LIFETIME = 15 * 60
 
 
 class World:
@@ -185,6 +188,15 @@ class World:
         if webhook.type == 1:
             self.users[webhook.id] = User(id=webhook.id, username=name, bot=True)
         return webhook
+
+    def add_interaction(self, interaction: Interaction) -> Interaction:
+        """Record ``interaction``, forgetting those whose token expired (emulator clock)."""
+        horizon = self.clock.time() - INTERACTION_TOKEN_LIFETIME
+        expired = [i for i, known in self.interactions.items() if known.created_at < horizon]
+        for interaction_id in expired:
+            del self.interactions[interaction_id]
+        self.interactions[interaction.id] = interaction
+        return interaction
 
     def set_voice(self, guild: Guild, user_id: int, channel_id: int | None) -> VoiceState:
         """Connect (or with ``None`` disconnect) a member's voice."""
