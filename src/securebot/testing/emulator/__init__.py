@@ -27,15 +27,17 @@ Pointing discord.py at an emulator
     ``guild_ready_timeout=0.05``).
 
 ``Emulator(*, host="127.0.0.1", port=0, rate_limits=None, clock=None, ...)``
-    Keywords: ``heartbeat_interval_ms=41250``, ``conformance=None``.
+    Keywords: ``heartbeat_interval_ms=41250``, ``conformance=None``, ``call_log_limit=10_000``.
     ``await start()`` / ``await stop()`` / ``async with``; ``base_url``, ``api_url``,
     ``gateway_url``; ``application()`` gives the aiohttp app (to embed it elsewhere).
     Attributes: ``world`` (all records: ``users``, ``bots``, ``guilds``, ``channels``,
     ``webhooks``, ``commands``, ``interactions``), ``clock`` (:class:`EmulatorClock`:
     ``advance(seconds)``, ``set(dt)``, ``resume()``), ``gateway`` (sessions: see below),
     ``rate_limiter`` (``inject(count, retry_after=, route=, is_global=)``, ``limited``),
-    ``calls`` (every HTTP call: ``Call(method, path, route, status, bot_id, request,
-    response, at, reason, files)``; ``route`` is ``"METHOD /template"`` as in openapi.json),
+    ``calls`` (a ``CallLog`` of the newest ``call_log_limit`` HTTP calls: ``Call(method, path,
+    route, status, bot_id, request, response, at, reason, files)``; ``route`` is ``"METHOD
+    /template"`` as in openapi.json; ``calls.end`` is the number the next call gets and
+    ``calls.since(n)`` the kept calls numbered ``n`` or later, exact across dropped ones),
     ``internal_errors`` (emulator bugs; must stay empty), ``recommended_shards`` (what
     ``/gateway/bot`` answers; default one shard per 1,000 guilds).
 
@@ -68,7 +70,8 @@ Waiting and inspecting (timeouts raise :class:`WaitTimeoutError`)
     ``await ask(user, channel, content, *, timeout=5) -> Message`` (send, then the first bot
     message after it, anywhere incl. DMs) · ``await wait_for_message(channel=None, *,
     after=None, timeout=5)`` · ``await wait_for(predicate, *, timeout=5)`` · ``await
-    wait_for_call("PUT /guilds/{guild_id}/bans/{user_id}", status=None, timeout=5)`` ·
+    wait_for_call("PUT /guilds/{guild_id}/bans/{user_id}", status=None, timeout=5,
+    after=0)`` (``after``: a ``calls.end`` taken earlier) ·
     ``await wait_for_response(interaction)`` (then ``interaction.response_type``,
     ``.modal``, ``response_message(interaction)``) · ``await settle(idle=0.05)`` ·
     ``messages(channel, *, author=None)`` · ``bot_messages(channel=None, *, after=None)`` ·
@@ -84,7 +87,9 @@ Gateway (``emu.gateway``)
     client RESUMEs and gets every missed event replayed) · ``request_reconnect(session)``
     (op 7) · ``invalidate(session, resumable=False)`` (op 9) · ``ack_heartbeats = False``
     (a zombie link: the client must notice and resume) · ``heartbeat_interval_ms`` (for
-    new connections). Events go only to bots in the
+    new connections) · bounds for long runs: ``replay_limit`` (5,000 events per new session),
+    ``resume_window`` (300 s a detached session stays resumable), ``max_detached_sessions``
+    (100), ``prune()``. Events go only to bots in the
     guild, on shard ``(guild_id >> 22) % shard_count`` (DMs: shard 0), filtered by intents;
     without MESSAGE_CONTENT, content/embeds/attachments/components are blanked (not in DMs,
     not the bot's own messages, not when it is mentioned); privileged intents a bot is not
