@@ -51,6 +51,14 @@ from securebot.core.storage.backend import (
 )
 from securebot.storage.redis_client import RedisSettings, connect
 
+try:
+    from redis.exceptions import NoScriptError
+except ImportError:  # pragma: no cover - the module is imported only with the redis extra
+
+    class NoScriptError(Exception):  # type: ignore[no-redef]
+        """Stands in for redis-py's error when redis-py is absent (never raised then)."""
+
+
 __all__ = ["CacheStats", "RedisCache"]
 
 log = logging.getLogger(__name__)
@@ -75,12 +83,17 @@ redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
 return 1
 """
 
-# KEYS[1] generation key, then (value key in the caller's generation, version key) pairs;
-# ARGV[1] channel, ARGV[2] message, ARGV[3] version ttl ms, ARGV[4] key prefix, then one wire
-# name per pair, then the caller's own channel and the glob pattern of every process's own
-# channel. The value is also deleted in the current and the previous generation as Redis
-# knows them: a process that has not yet heard of a generation change must not leave a value
-# behind in the generation everyone else reads (non-cluster Redis: Sentinel or standalone).
+# The constants of one cache configuration are written into the script's text (as Lua
+# decimal escapes, see _lua_string): PREFIX the key prefix, GEN_KEY the generation key, CHANNEL
+# the shared channel, OWN_PATTERN the glob of every process's own channel, VERSION_TTL in ms.
+# ARGV[1] the writer's sender id (its own channel is CHANNEL .. ':' .. sender), ARGV[2] the
+# generation the writer uses, then one wire name per invalidated entry. Only what changes per
+# call travels: packing every constant as an argument cost more than the script itself.
+#
+# Per entry: INCR (and PEXPIRE) its version, DEL its value in the writer's generation and in
+# the current and the previous generation as Redis knows them: a process that has not yet
+# heard of a generation change must not leave a value behind in the generation everyone else
+# reads (non-cluster Redis: Sentinel or standalone; the keys are derived here, not declared).
 #
 # Delivery: every process subscribes, in one SUBSCRIBE, to the shared channel and to a channel
 # of its own; the message goes to every own channel but the writer's (the writer applied it
@@ -88,24 +101,40 @@ return 1
 # channel without an own channel (an older securebot during a rolling upgrade) shows as more
 # shared subscribers than own channels: then the message also goes to the shared channel.
 # Errors are on the side of delivering twice (invalidations are idempotent), never not at all.
+# The message is ``sender|[wire,...]`` (a JSON list of the idents).
 _INVALIDATE = """
-local gen = tonumber(redis.call('GET', KEYS[1]) or '0')
-for i = 2, #KEYS, 2 do
-  local wire = ARGV[4 + i / 2]
-  redis.call('INCR', KEYS[i + 1])
-  redis.call('PEXPIRE', KEYS[i + 1], ARGV[3])
-  redis.call('DEL', KEYS[i], ARGV[4] .. gen .. ':' .. wire, ARGV[4] .. (gen - 1) .. ':' .. wire)
+local PREFIX, GEN_KEY, CHANNEL, OWN_PATTERN, VERSION_TTL = {constants}
+local gen = tonumber(redis.call('GET', GEN_KEY) or '0')
+local mine, current, previous = PREFIX .. ARGV[2] .. ':', PREFIX .. gen .. ':',
+  PREFIX .. (gen - 1) .. ':'
+local values = {}
+for i = 3, #ARGV do
+  local wire = ARGV[i]
+  local version = PREFIX .. 'v:' .. wire
+  redis.call('INCR', version)
+  redis.call('PEXPIRE', version, VERSION_TTL)
+  values[#values + 1] = mine .. wire
+  values[#values + 1] = current .. wire
+  values[#values + 1] = previous .. wire
 end
-local own = ARGV[#ARGV - 1]
-local channels = redis.call('PUBSUB', 'CHANNELS', ARGV[#ARGV])
+redis.call('DEL', unpack(values))
+local message = ARGV[1] .. '|[' .. table.concat(ARGV, ',', 3) .. ']'
+local own = CHANNEL .. ':' .. ARGV[1]
+local channels = redis.call('PUBSUB', 'CHANNELS', OWN_PATTERN)
 for _, channel in ipairs(channels) do
-  if channel ~= own then redis.call('PUBLISH', channel, ARGV[2]) end
+  if channel ~= own then redis.call('PUBLISH', channel, message) end
 end
-if redis.call('PUBSUB', 'NUMSUB', ARGV[1])[2] > #channels then
-  redis.call('PUBLISH', ARGV[1], ARGV[2])
+if redis.call('PUBSUB', 'NUMSUB', CHANNEL)[2] > #channels then
+  redis.call('PUBLISH', CHANNEL, message)
 end
 return 1
 """
+
+
+def _lua_string(text: str) -> str:
+    """``text`` as a Lua string literal: every byte a 3-digit decimal escape (no injection)."""
+    return '"' + "".join(f"\\{byte:03d}" for byte in text.encode()) + '"'
+
 
 # KEYS[1] generation key; ARGV[1] channel, ARGV[2] sender id
 _FLUSH = """
@@ -224,6 +253,8 @@ class RedisCache:
         self._local: dict[Ident, tuple[str, Any]] = {}
         self._epoch = 0
         self._pending: dict[Ident, int] = {}
+        #: ident -> its wire name (the JSON text costs ~1 µs per ident and write)
+        self._wires: dict[Ident, str] = {}
         self._healthy = False
         self._down_since: float | None = None
         self._pubsub: Any = None
@@ -248,7 +279,20 @@ class RedisCache:
             assert self.settings is not None
             self._client = connect(self.settings)
         self._fill = self._client.register_script(_FILL)
-        self._invalidate = self._client.register_script(_INVALIDATE)
+        self._invalidate = self._client.register_script(
+            _INVALIDATE.replace(
+                "{constants}",
+                ", ".join(
+                    (
+                        _lua_string(self.prefix),
+                        _lua_string(self._gen_key),
+                        _lua_string(self._channel),
+                        _lua_string(self._own_pattern),
+                        str(self.ttl_ms * 24),
+                    )
+                ),
+            )
+        )
         self._flush = self._client.register_script(_FLUSH)
         self._closed = False
         self._down_since = time.monotonic()
@@ -506,27 +550,24 @@ class RedisCache:
             self._local.pop(ident, None)
         if not self._healthy:
             return  # the recovery moves the generation: nothing cached now is read again
-        prefix, gen = self.prefix, self._gen
+        script, sender, gen, wires = self._invalidate, self._sender, self._gen, self._wires
         for start in range(0, len(idents), 500):
-            # each ident's JSON text once: in both keys, the script's arguments and the message
-            wires = [_wire(ident) for ident in idents[start : start + 500]]
-            keys: list[str] = [self._gen_key]
-            for wire in wires:
-                keys += [f"{prefix}{gen}:{wire}", f"{prefix}v:{wire}"]
+            # EVALSHA straight through the client: redis-py's Script wrapper adds ~2 µs per call
+            command = ["EVALSHA", script.sha, 0, sender, gen]
+            for ident in idents[start : start + 500]:
+                wire = wires.get(ident)
+                if wire is None:
+                    wire = _wire(ident)
+                    if len(wires) >= _WIRES_MAX:
+                        wires.clear()
+                    wires[ident] = wire
+                command.append(wire)
             try:
-                await self._invalidate(
-                    keys=keys,
-                    args=[
-                        self._channel,
-                        # == json.dumps(chunk) in compact form: a JSON list of the idents
-                        f"{self._sender}|[{','.join(wires)}]",
-                        self.ttl_ms * 24,
-                        self.prefix,
-                        *wires,
-                        self._own_channel,
-                        self._own_pattern,
-                    ],
-                )
+                try:
+                    await self._client.execute_command(*command)
+                except NoScriptError:  # a restarted or flushed Redis: load it, once
+                    command[1] = script.sha = await self._client.script_load(script.script)
+                    await self._client.execute_command(*command)
             except Exception as error:  # noqa: BLE001
                 self._degrade(error)
                 return
@@ -702,6 +743,10 @@ class RedisCache:
 
 #: Compact JSON (one encoder, not one per call as ``json.dumps`` with ``separators`` builds).
 _compact = json.JSONEncoder(separators=(",", ":")).encode
+
+
+#: Wire names remembered per cache (cleared whole beyond this: a bounded, cheap memo).
+_WIRES_MAX: Final = 4096
 
 
 def _glob_escape(text: str) -> str:
