@@ -78,6 +78,62 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+_closed_port = _free_port  # bound, then closed again: nothing listens there
+
+
+def _clean_environ() -> dict[str, str]:
+    """This process's environment without any SECUREBOT* variable (the test names its own)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("SECUREBOT")}
+
+
+def _init_keyring(path: Path, kek: str, environment: str) -> None:
+    """A sealed keyring at ``path`` under the ``env`` provider (as for production)."""
+    made = CliRunner().invoke(
+        cli,
+        ["keys", "init", "--provider", "env", "--keyring", str(path)],
+        env={"SECUREBOT_KEK": kek, "SECUREBOT_ENV": environment},
+        catch_exceptions=False,
+    )
+    assert made.exit_code == 0, made.output
+
+
+def _tls_files(tmp_path: Path) -> tuple[trustme.CA, Path, Path]:
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.cert_chain_pems[0].write_to_path(str(cert_file))
+    cert.private_key_pem.write_to_path(str(key_file))
+    return ca, cert_file, key_file
+
+
+def _securebot(*args: str, env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "securebot"), *args],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _download_from(
+    process: subprocess.Popen, port: int, link: str, ca: trustme.CA
+) -> tuple[bytes, str]:
+    """The archive behind ``link`` from the gateway ``process``; then stop it: (body, output)."""
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    try:
+        body = asyncio.run(_download(port, link, client_ctx))
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            output, _ = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+    return body, output.decode("utf-8", "replace")
+
+
 async def _make_export(db: Path, objects: Path, keyring, token_key: str, port: int):
     store = Store(SqliteBackend(db), keyring=keyring)
     await store.open()
@@ -116,6 +172,14 @@ async def _download(port: int, link: str, client_ctx: ssl.SSLContext) -> bytes:
         return body
 
 
+def _assert_archive_opens(tmp_path: Path, body: bytes, result) -> None:
+    assert hashlib.sha256(body).hexdigest() == result.record.sha256
+    archive = tmp_path / "dl.7z"
+    archive.write_bytes(body)
+    tested = run_7z("t", f"-p{result.password.reveal()}", str(archive))
+    assert tested.returncode == 0, tested.stdout
+
+
 def test_serve_over_tls_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     kek = base64.b64encode(os.urandom(32)).decode()
     token_key = base64.urlsafe_b64encode(os.urandom(32)).decode()
@@ -133,49 +197,26 @@ def test_serve_over_tls_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert made.exit_code == 0, made.output
     monkeypatch.setenv("SECUREBOT_KEK", kek)
     keyring = asyncio.run(open_keyring_file(keyring_file))
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1")
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert.cert_chain_pems[0].write_to_path(str(cert_file))
-    cert.private_key_pem.write_to_path(str(key_file))
+    ca, cert_file, key_file = _tls_files(tmp_path)
     port = _free_port()
     db, objects = tmp_path / "bot.sqlite3", tmp_path / "objects"
     result = asyncio.run(_make_export(db, objects, keyring, token_key, port))
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "securebot"),
-            "gateway",
-            "serve",
-            "--port",
-            str(port),
-            "--tls-cert",
-            str(cert_file),
-            "--tls-key",
-            str(key_file),
-            "--db",
-            str(db),
-            "--store-dir",
-            str(objects),
-        ],
+    process = _securebot(
+        "gateway",
+        "serve",
+        "--port",
+        str(port),
+        "--tls-cert",
+        str(cert_file),
+        "--tls-key",
+        str(key_file),
+        "--db",
+        str(db),
+        "--store-dir",
+        str(objects),
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
     )
-    client_ctx = ssl.create_default_context()
-    ca.configure_trust(client_ctx)
-    try:
-        body = asyncio.run(_download(port, result.link, client_ctx))
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            output, _ = process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-    assert hashlib.sha256(body).hexdigest() == result.record.sha256
-    archive = tmp_path / "dl.7z"
-    archive.write_bytes(body)
-    assert run_7z("t", f"-p{result.password.reveal()}", str(archive)).returncode == 0
-    text = output.decode("utf-8", "replace")
+    body, text = _download_from(process, port, result.link, ca)
+    _assert_archive_opens(tmp_path, body, result)
     assert token_key not in text
     assert result.link.split("token=")[1] not in text

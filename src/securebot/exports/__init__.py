@@ -6,7 +6,9 @@ The public face plugins use (``savechat``, raid-room logs, data exports):
 * formats: :class:`ExportFormat`, :class:`FormatRegistry` (``csv``, ``jsonl``, ``html``,
   ``txt`` built in; plugins add more with ``securebot_register_export_formats``);
 * archives: :func:`build_archive` / :func:`build_archive_async`, :func:`new_password`;
-* stores: :class:`ObjectStore`, :class:`LocalExportStore`, :class:`S3ExportStore`;
+* stores: :class:`ObjectStore`, :class:`LocalExportStore`, :class:`S3ExportStore`, and
+  :func:`object_store_from_settings` / :func:`object_stores_from_settings` (from a
+  ``[plugin.chatlogs]``-style table: ``store_dir``, ``s3_bucket``, ``kms_key_id``, ``s3_endpoint``);
 * metadata: :class:`ExportRecord`, :class:`ExportMetadataStore`,
   :class:`MemoryExportMetadataStore`, :class:`StoreExportMetadata` (on the storage API);
 * links: :class:`DownloadTokenSigner`;
@@ -46,10 +48,13 @@ from securebot.exports.service import ExportResult, ExportService
 from securebot.exports.stored import StoreExportMetadata
 from securebot.exports.stores import (
     DEFAULT_RETENTION,
+    OBJECT_STORE_SETTINGS,
     LocalExportStore,
     ObjectStore,
     S3ExportStore,
     new_object_key,
+    object_store_from_settings,
+    object_stores_from_settings,
 )
 from securebot.exports.tokens import DownloadTokenError, DownloadTokenSigner, TokenClaims
 
@@ -57,6 +62,7 @@ __all__ = [
     "BUILTIN_FORMATS",
     "DEFAULT_FORMATS",
     "DEFAULT_RETENTION",
+    "OBJECT_STORE_SETTINGS",
     "OPERATOR_MAX",
     "SAVECHAT_DEFAULT",
     "SAVECHAT_MAX",
@@ -85,5 +91,7 @@ __all__ = [
     "fetch_history",
     "new_object_key",
     "new_password",
+    "object_store_from_settings",
+    "object_stores_from_settings",
     "render_files",
 ]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from securebot.core.audit import CipherSealer
+from securebot.core.audit import AuditLog, CipherSealer
 from securebot.core.audit.store import AuditStore
 from securebot.core.bot import Bot
 from securebot.core.config import Config, StorageSettings
@@ -50,11 +50,23 @@ class Services:
     job_store: JobStore
     sqlite: SqliteBackend | None = None
 
+    def audit_sealer(self) -> CipherSealer:
+        """What seals the audit log's sensitive fields: the keyring's ``audit`` key."""
+        return CipherSealer(FieldCipher(self.keys.keyring, "audit"))
+
+    def audit_log(self) -> AuditLog:
+        """A new audit log on :attr:`audit_store`, sealed as the bot's (not started).
+
+        For processes with no bot that must audit into the same hash-chained log, such as
+        ``securebot gateway serve``.
+        """
+        return AuditLog(self.audit_store, sealer=self.audit_sealer())
+
     async def wire(self, bot: Bot) -> None:
         """Move ``bot`` (built, not started) onto these services."""
         bot.store = self.store
         bot.audit_log.store = self.audit_store
-        bot.audit_log.sealer = CipherSealer(FieldCipher(self.keys.keyring, "audit"))
+        bot.audit_log.sealer = self.audit_sealer()
         bot.scheduler.store = self.job_store
         bot.plugin_manager.register(StoragePlugin(self.store), source="securebot")
 

@@ -30,7 +30,6 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,6 +40,7 @@ import securebot
 from securebot.crypto import Secret
 from securebot.errors import CommandInputError, ConfigError, ExportError
 from securebot.exports import (
+    OBJECT_STORE_SETTINGS,
     SAVECHAT_DEFAULT,
     SAVECHAT_MAX,
     DownloadTokenSigner,
@@ -49,10 +49,9 @@ from securebot.exports import (
     FormatRegistry,
     LocalExportStore,
     MemoryExportMetadataStore,
-    ObjectStore,
-    S3ExportStore,
     StoreExportMetadata,
     check_limit,
+    object_store_from_settings,
 )
 
 logger = logging.getLogger("securebot.plugins.chatlogs")
@@ -88,14 +87,7 @@ def _gateway_url_problem(url: object, *, production: bool) -> str:
 def _service_from_settings(
     settings: Mapping[str, Any], bot: securebot.Bot, *, production: bool = True
 ) -> ExportService:
-    unknown = set(settings) - {
-        "store_dir",
-        "gateway_url",
-        "token_key_env",
-        "s3_bucket",
-        "kms_key_id",
-        "s3_endpoint",
-    }
+    unknown = set(settings) - {"gateway_url", "token_key_env"} - OBJECT_STORE_SETTINGS
     if unknown:
         raise ConfigError(f"[plugin.chatlogs]: unknown setting(s) {', '.join(sorted(unknown))}")
     gateway_url = settings.get("gateway_url")
@@ -119,22 +111,7 @@ def _service_from_settings(
     store = getattr(bot, "store", None)
     metadata: Any
     metadata = StoreExportMetadata(store) if store is not None else MemoryExportMetadataStore()
-    objects: ObjectStore
-    bucket = settings.get("s3_bucket")
-    if bucket is not None:
-        kms_key_id = settings.get("kms_key_id")
-        if not isinstance(bucket, str) or not isinstance(kms_key_id, str) or not kms_key_id:
-            raise ConfigError("[plugin.chatlogs] s3_bucket needs kms_key_id (SSE-KMS)")
-        endpoint = settings.get("s3_endpoint")
-
-        def client() -> Any:
-            import boto3
-
-            return boto3.client("s3", endpoint_url=endpoint)
-
-        objects = S3ExportStore(bucket, kms_key_id=kms_key_id, client_factory=client)
-    else:
-        objects = LocalExportStore(Path(str(settings.get("store_dir", "exports"))))
+    objects = object_store_from_settings(settings)
     return ExportService(
         store=objects,
         metadata=metadata,
