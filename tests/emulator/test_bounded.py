@@ -9,6 +9,7 @@ get exactly what came after them.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from typing import Any
 
@@ -19,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from securebot.testing.console import LocalLink
-from securebot.testing.emulator import Emulator, RateLimits
+from securebot.testing.emulator import Emulator, RateLimits, api
 from securebot.testing.emulator.calllog import DEFAULT_CALL_LOG_LIMIT, CallLog
 from securebot.testing.emulator.model import Interaction
 from securebot.testing.emulator.ratelimit import LIMITED_LOG_LIMIT, SWEEP_EVERY, RateLimiter
@@ -399,3 +400,34 @@ def test_interactions_past_their_token_lifetime_are_forgotten(emulator: Emulator
     newest = world.add_interaction(_interaction(emulator, 501))
     assert set(world.interactions) == {recent.id, newest.id}
     assert all(i.id not in world.interactions for i in old)
+
+
+async def test_internal_errors_keep_the_first_ones() -> None:
+    """A recurring emulator bug in a long demo: each error (with its traceback) is logged, and
+    only the first ``MAX_INTERNAL_ERRORS`` are kept for the fixtures to report."""
+    index = next(i for i, s in enumerate(api.ROUTES) if s.key == "GET /users/@me")
+
+    async def boom(ctx: Any) -> Any:
+        raise RuntimeError(f"bug {ctx.emu.calls.end}")
+
+    original = api.ROUTES[index]
+    api.ROUTES[index] = dataclasses.replace(original, handler=boom)
+    try:
+        await _serve_failing_calls()
+    finally:
+        api.ROUTES[index] = original
+
+
+async def _serve_failing_calls() -> None:
+    async with Emulator(rate_limits=RateLimits(enabled=False)) as emu:
+        emu.create_bot(token=TOKEN)
+        total = Emulator.MAX_INTERNAL_ERRORS + 20
+        async with aiohttp.ClientSession() as http:
+            for _ in range(total):
+                async with http.get(
+                    f"{emu.api_url}/users/@me", headers={"Authorization": f"Bot {TOKEN}"}
+                ) as response:
+                    assert response.status == 500
+        assert len(emu.internal_errors) == Emulator.MAX_INTERNAL_ERRORS
+        assert str(emu.internal_errors[0]) == "bug 0"
+        assert [c.status for c in emu.calls] == [500] * total

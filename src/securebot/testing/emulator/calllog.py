@@ -52,11 +52,11 @@ class CallLog(Sequence[T]):
 
     def append(self, entry: T) -> int:
         """Add ``entry`` (dropping the oldest one when full); returns its number."""
-        number = self.end
-        if len(self._entries) == self._entries.maxlen:
+        entries = self._entries
+        if len(entries) == entries.maxlen:
             self._dropped += 1
-        self._entries.append(entry)
-        return number
+        entries.append(entry)
+        return self._dropped + len(entries) - 1
 
     def since(self, number: int) -> list[T]:
         """The kept entries numbered ``number`` or later, oldest first."""
