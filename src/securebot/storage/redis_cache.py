@@ -90,10 +90,15 @@ return 1
 # generation the writer uses, then one wire name per invalidated entry. Only what changes per
 # call travels: packing every constant as an argument cost more than the script itself.
 #
-# Per entry: INCR (and PEXPIRE) its version, DEL its value in the writer's generation and in
-# the current and the previous generation as Redis knows them: a process that has not yet
-# heard of a generation change must not leave a value behind in the generation everyone else
-# reads (non-cluster Redis: Sentinel or standalone; the keys are derived here, not declared).
+# Per entry: INCR its version, DEL its value in the writer's generation and in the current
+# and the previous generation as Redis knows them: a process that has not yet heard of a
+# generation change must not leave a value behind in the generation everyone else reads
+# (non-cluster Redis: Sentinel or standalone; the keys are derived here, not declared).
+# A version key gets its TTL (VERSION_TTL, 24 value TTLs) when INCR creates it, in the same
+# atomic script, so every version key expires; it is not pushed back on every write (PEXPIRE
+# was a third of the script's time). Versions only guard the few milliseconds between a
+# reader's MGET and its fill, so expiry counted from creation instead of from the last write
+# leaves that guard as it was: a version that expires and is created again starts at 1.
 #
 # Delivery: every process subscribes, in one SUBSCRIBE, to the shared channel and to a channel
 # of its own; the message goes to every own channel but the writer's (the writer applied it
@@ -107,15 +112,17 @@ local PREFIX, GEN_KEY, CHANNEL, OWN_PATTERN, VERSION_TTL = {constants}
 local gen = tonumber(redis.call('GET', GEN_KEY) or '0')
 local mine, current, previous = PREFIX .. ARGV[2] .. ':', PREFIX .. gen .. ':',
   PREFIX .. (gen - 1) .. ':'
+if mine == current then mine = nil end
 local values = {}
 for i = 3, #ARGV do
   local wire = ARGV[i]
   local version = PREFIX .. 'v:' .. wire
-  redis.call('INCR', version)
-  redis.call('PEXPIRE', version, VERSION_TTL)
-  values[#values + 1] = mine .. wire
+  if redis.call('INCR', version) == 1 then
+    redis.call('PEXPIRE', version, VERSION_TTL)
+  end
   values[#values + 1] = current .. wire
   values[#values + 1] = previous .. wire
+  if mine then values[#values + 1] = mine .. wire end
 end
 redis.call('DEL', unpack(values))
 local message = ARGV[1] .. '|[' .. table.concat(ARGV, ',', 3) .. ']'
