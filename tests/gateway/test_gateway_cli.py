@@ -11,6 +11,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import aiohttp
@@ -220,3 +221,248 @@ def test_serve_over_tls_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     _assert_archive_opens(tmp_path, body, result)
     assert token_key not in text
     assert result.link.split("token=")[1] not in text
+
+
+MONGO_ENV = "SECUREBOT_TEST_MONGODB_URI"
+MONGO_SKIP = f"gateway on a real MongoDB NOT run: {MONGO_ENV} unset"
+KEY_VARIABLE = "GATEWAY_TEST_DOWNLOAD_KEY"  # the bot's [plugin.chatlogs] token_key_env
+
+
+def _write_config(tmp_path: Path, port: int, storage: str) -> Path:
+    """The bot's production configuration: the gateway reads the same file."""
+    path = tmp_path / "securebot.toml"
+    path.write_text(
+        f"""
+[bot]
+environment = "production"
+
+[storage]
+{storage}
+
+[keys]
+keyring = "{tmp_path / "keyring.json"}"
+
+[plugins]
+enable = ["chatlogs"]
+
+[plugin.chatlogs]
+store_dir = "{tmp_path / "objects"}"
+gateway_url = "https://127.0.0.1:{port}"
+token_key_env = "{KEY_VARIABLE}"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+async def _export_as_the_bot(config_file: Path, token_key: str):
+    """What ``savechat`` does in the bot: an export on the configured services and stores."""
+    from securebot.core.config import load_config
+    from securebot.exports import object_store_from_settings
+    from securebot.runtime import open_services
+
+    config = load_config(config_file)
+    settings = config.plugin_settings("chatlogs")
+    async with open_services(config) as services:
+        service = ExportService(
+            store=object_store_from_settings(settings),
+            metadata=StoreExportMetadata(services.store),
+            signer=DownloadTokenSigner(Secret(base64.urlsafe_b64decode(token_key))),
+            gateway_url=settings["gateway_url"],
+        )
+        info = ExportInfo("#general", BASE, channel_id=1, guild_id=2)
+        return await service.export_messages(make_messages(10), info, owner_id=5)
+
+
+async def _gateway_audit(config_file: Path):
+    """The HTTP events in the bot's audit log (opened with the keyring), and the chain reports."""
+    from securebot.core.audit import EventKind
+    from securebot.core.config import load_config
+    from securebot.runtime import open_services
+
+    async with open_services(load_config(config_file)) as services:
+        log = services.audit_log()
+        events = []
+        for chain in await log.store.chains():
+            events.extend(entry.event for entry in await log.entries(chain))
+        reports = await log.verify_all()
+    return [e for e in events if e.kind is EventKind.HTTP], reports
+
+
+async def _drop_mongo_database(uri: str, name: str) -> None:
+    from pymongo import AsyncMongoClient
+
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(uri)
+    try:
+        await client.drop_database(name)
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "sqlite",
+        pytest.param(
+            "mongo", marks=pytest.mark.skipif(not os.environ.get(MONGO_ENV), reason=MONGO_SKIP)
+        ),
+    ],
+)
+def test_serve_with_the_bots_config_end_to_end(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only ``--config`` (+ TLS): store, keyring (env provider, production), object store and
+    the signing key's variable all come from the bot's configuration."""
+    kek = base64.b64encode(os.urandom(32)).decode()
+    token_key = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    port = _free_port()
+    database = f"securebot_gateway_{uuid.uuid4().hex[:12]}"
+    if backend == "mongo":
+        monkeypatch.setenv("SB_GATEWAY_TEST_MONGO_URI", os.environ[MONGO_ENV])
+        storage = (
+            'backend = "mongo"\nmongo_uri = "env:SB_GATEWAY_TEST_MONGO_URI"\n'
+            f'mongo_database = "{database}"\nmongo_timeout_ms = 5000'
+        )
+    else:
+        storage = f'path = "{tmp_path / "bot.sqlite3"}"'
+    config_file = _write_config(tmp_path, port, storage)
+    _init_keyring(tmp_path / "keyring.json", kek, "production")
+    monkeypatch.setenv("SECUREBOT_KEK", kek)  # the env provider reads it once, then drops it
+    try:
+        result = asyncio.run(_export_as_the_bot(config_file, token_key))
+        ca, cert_file, key_file = _tls_files(tmp_path)
+        env = {**_clean_environ(), "SECUREBOT_KEK": kek, KEY_VARIABLE: token_key}
+        if backend == "mongo":
+            env["SB_GATEWAY_TEST_MONGO_URI"] = os.environ[MONGO_ENV]
+        process = _securebot(
+            "gateway",
+            "serve",
+            "--config",
+            str(config_file),
+            "--port",
+            str(port),
+            "--tls-cert",
+            str(cert_file),
+            "--tls-key",
+            str(key_file),
+            env=env,
+            cwd=tmp_path,
+        )
+        body, text = _download_from(process, port, result.link, ca)
+        _assert_archive_opens(tmp_path, body, result)
+        assert token_key not in text
+        assert kek not in text
+        assert result.link.split("token=")[1] not in text
+        monkeypatch.setenv("SECUREBOT_KEK", kek)
+        events, reports = asyncio.run(_gateway_audit(config_file))
+    finally:
+        if backend == "mongo":
+            asyncio.run(_drop_mongo_database(os.environ[MONGO_ENV], database))
+    # both downloads were audited in the bot's own log, sealed and chained as the bot's are
+    assert sorted(e.outcome for e in events) == ["200", "404"]
+    assert {e.via for e in events} == {"gateway"}
+    assert all(report.ok for report in reports), [r.line() for r in reports]
+    if backend == "sqlite":
+        assert not (tmp_path / "securebot.sqlite3").exists()  # no stray default store
+
+
+def test_serve_on_an_unreachable_mongodb_fails_closed_with_one_clear_error(
+    tmp_path: Path,
+) -> None:
+    password = "gateway-mongo-password-0123"
+    kek = base64.b64encode(os.urandom(32)).decode()
+    port = _free_port()
+    config_file = _write_config(
+        tmp_path,
+        port,
+        'backend = "mongo"\nmongo_uri = "env:SB_GATEWAY_TEST_MONGO_URI"\nmongo_timeout_ms = 300',
+    )
+    _init_keyring(tmp_path / "keyring.json", kek, "production")
+    uri = f"mongodb://bot:{password}@127.0.0.1:{_closed_port()}/?directConnection=true"
+    env = {
+        **_clean_environ(),
+        "SECUREBOT_KEK": kek,
+        KEY_VARIABLE: base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        "SB_GATEWAY_TEST_MONGO_URI": uri,
+    }
+    process = _securebot(
+        "gateway", "serve", "--config", str(config_file), "--port", str(port), env=env, cwd=tmp_path
+    )
+    output, _ = process.communicate(timeout=60)
+    text = output.decode("utf-8", "replace")
+    assert process.returncode == 1, text
+    errors = [line for line in text.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, text
+    assert "MongoDB is unreachable" in errors[0]
+    assert "Traceback" not in text
+    assert password not in text
+    assert kek not in text
+    assert not list(tmp_path.glob("*.sqlite3"))  # no silent fall-back to a SQLite store
+    with socket.socket() as probe:  # and nothing was left listening
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _invoke_with_config(tmp_path: Path, *args: str, storage: str = "", **env: str):
+    config_file = _write_config(
+        tmp_path, _free_port(), storage or f'path = "{tmp_path / "bot.sqlite3"}"'
+    )
+    return _invoke(
+        "serve",
+        "--config",
+        str(config_file),
+        *args,
+        env={"SECUREBOT_KEYRING": "", "SECUREBOT_STORAGE": "", **env},
+    )
+
+
+def test_serve_with_config_never_creates_a_store_or_a_keyring(tmp_path: Path) -> None:
+    key = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    result = _invoke_with_config(tmp_path)
+    assert result.exit_code != 0
+    assert f"no store at {tmp_path / 'bot.sqlite3'}" in result.output
+    (tmp_path / "bot.sqlite3").write_bytes(b"")
+    result = _invoke_with_config(tmp_path, **{KEY_VARIABLE: key})
+    assert result.exit_code != 0
+    assert f"no keyring at {tmp_path / 'keyring.json'}" in result.output
+    assert not (tmp_path / "keyring.json").exists()
+    assert (tmp_path / "bot.sqlite3").read_bytes() == b""
+    assert key not in result.output
+
+
+def test_serve_reads_the_signing_key_from_the_bots_token_key_env(tmp_path: Path) -> None:
+    (tmp_path / "bot.sqlite3").write_bytes(b"")
+    result = _invoke_with_config(tmp_path, SECUREBOT_EXPORT_TOKEN_KEY="c2hvcnQ")
+    assert result.exit_code != 0
+    assert f"${KEY_VARIABLE} is not set" in result.output
+    result = _invoke_with_config(tmp_path, "--key-env", "SECUREBOT_EXPORT_TOKEN_KEY")
+    assert "$SECUREBOT_EXPORT_TOKEN_KEY is not set" in result.output
+
+
+def test_serve_refuses_db_on_a_mongodb_config(tmp_path: Path) -> None:
+    db = tmp_path / "other.sqlite3"
+    db.write_bytes(b"")
+    result = _invoke_with_config(
+        tmp_path,
+        "--db",
+        str(db),
+        storage='backend = "mongo"\nmongo_uri = "env:SB_GATEWAY_TEST_MONGO_URI"',
+    )
+    assert result.exit_code != 0
+    assert "--db (or $SECUREBOT_STORAGE) names a SQLite file" in result.output
+    assert 'backend = "mongo"' in result.output
+
+
+def test_s3_bucket_option_takes_the_kms_key_from_the_config(tmp_path: Path) -> None:
+    config_file = tmp_path / "gw.toml"
+    config_file.write_text('[plugin.chatlogs]\nkms_key_id = "alias/exports"\n', encoding="utf-8")
+    result = _invoke(
+        "serve",
+        "--config",
+        str(config_file),
+        "--s3-bucket",
+        "b",
+        "--db",
+        str(tmp_path / "missing.sqlite3"),
+    )
+    assert "needs --kms-key-id" not in result.output
+    assert "no store at" in result.output  # got past the store checks to the next one
