@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
+from securebot.core.storage._json import loads
 from securebot.core.storage.backend import Document
 from securebot.core.storage.records import RecordSpec
 from securebot.crypto.context import FieldContext
@@ -191,7 +192,7 @@ def load(tp: Any, value: Any) -> Any:
 _IDENTITY_TYPES = (str, int, float, bool)
 #: What opening a sealed value may raise for a damaged value or a wrong/destroyed key.
 _OPEN_ERRORS = (CryptoError, ValueError, binascii.Error, UnicodeError)
-_decode = json.JSONDecoder().decode
+_decode = loads
 #: Field contexts kept for reuse (their associated data is computed once).
 _CONTEXT_CACHE = 4096
 

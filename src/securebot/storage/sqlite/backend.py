@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
+from securebot.core.storage._json import loads as _loads
 from securebot.core.storage.backend import ABSENT, Document, Page, Query, SettingRow
 from securebot.errors import (
     BackendUnavailableError,
@@ -71,7 +72,6 @@ CREATE INDEX IF NOT EXISTS settings_owner ON settings (owner) WHERE owner IS NOT
 
 # ASCII JSON: lone surrogates in user text survive (UTF-8 would refuse them)
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
-_loads = json.JSONDecoder().decode
 
 
 def _owners(text: Any) -> tuple[int, ...]:
