@@ -181,7 +181,11 @@ def _assert_archive_opens(tmp_path: Path, body: bytes, result) -> None:
     assert tested.returncode == 0, tested.stdout
 
 
-def test_serve_over_tls_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("environment", ["development", "production"])
+def test_serve_over_tls_end_to_end(
+    environment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a configuration file: the options and $SECUREBOT_ENV name everything."""
     kek = base64.b64encode(os.urandom(32)).decode()
     token_key = base64.urlsafe_b64encode(os.urandom(32)).decode()
     keyring_file = tmp_path / "keyring.json"
@@ -190,13 +194,14 @@ def test_serve_over_tls_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         "SECUREBOT_KEK": kek,
         "SECUREBOT_KEYRING": str(keyring_file),
         "SECUREBOT_EXPORT_TOKEN_KEY": token_key,
-        "SECUREBOT_ENV": "development",
+        "SECUREBOT_ENV": environment,  # the keyring is bound to it
     }
     made = CliRunner().invoke(
         cli, ["keys", "init", "--provider", "env"], env=env, catch_exceptions=False
     )
     assert made.exit_code == 0, made.output
     monkeypatch.setenv("SECUREBOT_KEK", kek)
+    monkeypatch.setenv("SECUREBOT_ENV", environment)
     keyring = asyncio.run(open_keyring_file(keyring_file))
     ca, cert_file, key_file = _tls_files(tmp_path)
     port = _free_port()
@@ -303,13 +308,14 @@ async def _drop_mongo_database(uri: str, name: str) -> None:
     "backend",
     [
         "sqlite",
+        "sqlite+redis",
         pytest.param(
             "mongo", marks=pytest.mark.skipif(not os.environ.get(MONGO_ENV), reason=MONGO_SKIP)
         ),
     ],
 )
 def test_serve_with_the_bots_config_end_to_end(
-    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     """Only ``--config`` (+ TLS): store, keyring (env provider, production), object store and
     the signing key's variable all come from the bot's configuration."""
@@ -325,15 +331,19 @@ def test_serve_with_the_bots_config_end_to_end(
         )
     else:
         storage = f'path = "{tmp_path / "bot.sqlite3"}"'
+    if backend == "sqlite+redis":  # the read-through cache in front, as the bot runs it
+        monkeypatch.setenv("SB_GATEWAY_TEST_REDIS_URL", request.getfixturevalue("redis_url"))
+        storage += '\nredis_url = "env:SB_GATEWAY_TEST_REDIS_URL"'
     config_file = _write_config(tmp_path, port, storage)
     _init_keyring(tmp_path / "keyring.json", kek, "production")
     monkeypatch.setenv("SECUREBOT_KEK", kek)  # the env provider reads it once, then drops it
     try:
         result = asyncio.run(_export_as_the_bot(config_file, token_key))
+        if backend == "sqlite+redis":
+            request.getfixturevalue("redis_server").command("FLUSHALL")  # what the bot cached
         ca, cert_file, key_file = _tls_files(tmp_path)
         env = {**_clean_environ(), "SECUREBOT_KEK": kek, KEY_VARIABLE: token_key}
-        if backend == "mongo":
-            env["SB_GATEWAY_TEST_MONGO_URI"] = os.environ[MONGO_ENV]
+        env.update({k: v for k, v in os.environ.items() if k.startswith("SB_GATEWAY_TEST_")})
         process = _securebot(
             "gateway",
             "serve",
@@ -349,6 +359,8 @@ def test_serve_with_the_bots_config_end_to_end(
             cwd=tmp_path,
         )
         body, text = _download_from(process, port, result.link, ca)
+        if backend == "sqlite+redis":  # the gateway went through the cache to the store
+            assert int(request.getfixturevalue("redis_server").command("DBSIZE")) > 0
         _assert_archive_opens(tmp_path, body, result)
         assert token_key not in text
         assert kek not in text
@@ -362,7 +374,7 @@ def test_serve_with_the_bots_config_end_to_end(
     assert sorted(e.outcome for e in events) == ["200", "404"]
     assert {e.via for e in events} == {"gateway"}
     assert all(report.ok for report in reports), [r.line() for r in reports]
-    if backend == "sqlite":
+    if backend != "mongo":
         assert not (tmp_path / "securebot.sqlite3").exists()  # no stray default store
 
 
@@ -466,3 +478,14 @@ def test_s3_bucket_option_takes_the_kms_key_from_the_config(tmp_path: Path) -> N
     )
     assert "needs --kms-key-id" not in result.output
     assert "no store at" in result.output  # got past the store checks to the next one
+
+
+def test_the_group_config_option_and_the_environment_name_the_config_too(tmp_path: Path) -> None:
+    config_file = _write_config(tmp_path, _free_port(), f'path = "{tmp_path / "group.sqlite3"}"')
+    clean = {"SECUREBOT_KEYRING": "", "SECUREBOT_STORAGE": ""}
+    result = _invoke("--config", str(config_file), "serve", env=clean)
+    assert f"no store at {tmp_path / 'group.sqlite3'}" in result.output
+    result = _invoke("serve", env={**clean, "SECUREBOT_CONFIG": str(config_file)})
+    assert f"no store at {tmp_path / 'group.sqlite3'}" in result.output
+    result = _invoke("serve", "--config", str(tmp_path / "missing.toml"), env=clean)
+    assert "configuration file not found" in result.output

@@ -174,7 +174,7 @@ def serve_command(
     stores = object_stores_from_settings(settings)
     config = _sqlite_override(config, db_path)
     key = load_signing_key(key_env or _key_variable(settings))
-    config = _keyring_override(config, keyring_path)
+    config = _environment_override(_keyring_override(config, keyring_path))
     asyncio.run(_serve(config, stores=stores, host=host, port=port, context=context, key=key))
 
 
@@ -229,13 +229,20 @@ def _sqlite_override(config: Config, db_path: Path | None) -> Config:
             f"no store at {storage.path}; pass --db, set ${STORAGE_ENV} or [storage] path "
             "(the gateway reads the bot's store, it never creates one)"
         )
-    if config.source == "<defaults>" and os.environ.get(ENVIRONMENT_VARIABLE):
-        environment = current_environment()
-        if environment not in ("development", "production"):
-            raise ConfigError(f"${ENVIRONMENT_VARIABLE}: expected development or production")
-        chosen = cast('Literal["development", "production"]', environment)
-        config = attrs.evolve(config, bot=attrs.evolve(config.bot, environment=chosen))
     return attrs.evolve(config, storage=storage)
+
+
+def _environment_override(config: Config) -> Config:
+    """Without a configuration file, ``$SECUREBOT_ENV`` names the environment the keyring is
+    bound to (as before ``--config`` existed); a configuration file's ``[bot] environment``
+    rules otherwise."""
+    if config.source != "<defaults>" or not os.environ.get(ENVIRONMENT_VARIABLE):
+        return config
+    environment = current_environment()
+    if environment not in ("development", "production"):
+        raise ConfigError(f"${ENVIRONMENT_VARIABLE}: expected development or production")
+    chosen = cast('Literal["development", "production"]', environment)
+    return attrs.evolve(config, bot=attrs.evolve(config.bot, environment=chosen))
 
 
 def _keyring_override(config: Config, keyring_path: Path | None) -> Config:
