@@ -27,6 +27,7 @@ from securebot.exports import (
     ExportInfo,
     ExportService,
     LocalExportStore,
+    S3ExportStore,
     StoreExportMetadata,
 )
 from securebot.gateway.app import HSTS_VALUE
@@ -233,7 +234,7 @@ MONGO_SKIP = f"gateway on a real MongoDB NOT run: {MONGO_ENV} unset"
 KEY_VARIABLE = "GATEWAY_TEST_DOWNLOAD_KEY"  # the bot's [plugin.chatlogs] token_key_env
 
 
-def _write_config(tmp_path: Path, port: int, storage: str) -> Path:
+def _write_config(tmp_path: Path, port: int, storage: str, chatlogs: str = "") -> Path:
     """The bot's production configuration: the gateway reads the same file."""
     path = tmp_path / "securebot.toml"
     path.write_text(
@@ -254,6 +255,7 @@ enable = ["chatlogs"]
 store_dir = "{tmp_path / "objects"}"
 gateway_url = "https://127.0.0.1:{port}"
 token_key_env = "{KEY_VARIABLE}"
+{chatlogs}
 """,
         encoding="utf-8",
     )
@@ -489,3 +491,97 @@ def test_the_group_config_option_and_the_environment_name_the_config_too(tmp_pat
     assert f"no store at {tmp_path / 'group.sqlite3'}" in result.output
     result = _invoke("serve", "--config", str(tmp_path / "missing.toml"), env=clean)
     assert "configuration file not found" in result.output
+
+
+def test_serve_with_a_config_naming_s3_redirects_to_the_bucket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moto_endpoint: str
+) -> None:
+    """``s3_bucket`` + ``kms_key_id`` + ``s3_endpoint`` from the configuration (moto's server):
+    the bot writes to the bucket, the gateway answers with a short presigned URL to it."""
+    import boto3
+
+    aws = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    for name, value in aws.items():
+        monkeypatch.setenv(name, value)
+    kms_key = boto3.client("kms", endpoint_url=moto_endpoint).create_key()["KeyMetadata"]["Arn"]
+    bucket = f"gw-config-{uuid.uuid4().hex[:8]}"
+    kek = base64.b64encode(os.urandom(32)).decode()
+    token_key = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    port = _free_port()
+    config_file = _write_config(
+        tmp_path,
+        port,
+        f'path = "{tmp_path / "bot.sqlite3"}"',
+        f's3_bucket = "{bucket}"\nkms_key_id = "{kms_key}"\ns3_endpoint = "{moto_endpoint}"',
+    )
+    _init_keyring(tmp_path / "keyring.json", kek, "production")
+
+    async def bot_side():
+        from securebot.core.config import load_config
+        from securebot.exports import object_store_from_settings
+
+        store = object_store_from_settings(load_config(config_file).plugin_settings("chatlogs"))
+        assert isinstance(store, S3ExportStore)
+        await store.ensure_bucket()
+        return await _export_as_the_bot(config_file, token_key)
+
+    monkeypatch.setenv("SECUREBOT_KEK", kek)
+    result = asyncio.run(bot_side())
+    assert result.record.store == "s3"
+    ca, cert_file, key_file = _tls_files(tmp_path)
+    env = {**_clean_environ(), **aws, "SECUREBOT_KEK": kek, KEY_VARIABLE: token_key}
+    process = _securebot(
+        "gateway",
+        "serve",
+        "--config",
+        str(config_file),
+        "--port",
+        str(port),
+        "--tls-cert",
+        str(cert_file),
+        "--tls-key",
+        str(key_file),
+        env=env,
+        cwd=tmp_path,
+    )
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+
+    async def fetch() -> bytes:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):
+                try:
+                    async with session.get(
+                        f"https://127.0.0.1:{port}/healthz", ssl=client_ctx
+                    ) as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.1)
+            else:
+                pytest.fail("the gateway did not start")
+            async with session.get(result.link, ssl=client_ctx, allow_redirects=False) as response:
+                assert response.status == 302
+                location = response.headers["Location"]
+            assert location.startswith(f"{moto_endpoint}/{bucket}/exports/")
+            async with session.get(location) as response:
+                assert response.status == 200
+                return await response.read()
+
+    try:
+        body = asyncio.run(fetch())
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            output, _ = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+    _assert_archive_opens(tmp_path, body, result)
+    text = output.decode("utf-8", "replace")
+    assert result.link.split("token=")[1] not in text
+    assert token_key not in text
