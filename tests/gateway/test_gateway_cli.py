@@ -118,6 +118,26 @@ def _securebot(*args: str, env: dict[str, str], cwd: Path | None = None) -> subp
     )
 
 
+def _serve_config_over_tls(
+    config_file: Path, port: int, tmp_path: Path, env: dict[str, str]
+) -> subprocess.Popen:
+    """``securebot gateway serve --config`` over TLS with :func:`_tls_files`' certificate."""
+    return _securebot(
+        "gateway",
+        "serve",
+        "--config",
+        str(config_file),
+        "--port",
+        str(port),
+        "--tls-cert",
+        str(tmp_path / "cert.pem"),
+        "--tls-key",
+        str(tmp_path / "key.pem"),
+        env=env,
+        cwd=tmp_path,
+    )
+
+
 def _download_from(
     process: subprocess.Popen, port: int, link: str, ca: trustme.CA
 ) -> tuple[bytes, str]:
@@ -127,13 +147,19 @@ def _download_from(
     try:
         body = asyncio.run(_download(port, link, client_ctx))
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            output, _ = process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-    return body, output.decode("utf-8", "replace")
+        text = _stop(process)
+    return body, text
+
+
+def _stop(process: subprocess.Popen) -> str:
+    """Interrupt the gateway as an operator would (Ctrl-C); its output."""
+    process.send_signal(signal.SIGINT)
+    try:
+        output, _ = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    return output.decode("utf-8", "replace")
 
 
 async def _make_export(db: Path, objects: Path, keyring, token_key: str, port: int):
@@ -152,19 +178,20 @@ async def _make_export(db: Path, objects: Path, keyring, token_key: str, port: i
         await store.close()
 
 
+async def _wait_until_up(session: aiohttp.ClientSession, port: int, ctx: ssl.SSLContext) -> None:
+    for _ in range(100):
+        try:
+            async with session.get(f"https://127.0.0.1:{port}/healthz", ssl=ctx) as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            await asyncio.sleep(0.1)
+    pytest.fail("the gateway did not start")
+
+
 async def _download(port: int, link: str, client_ctx: ssl.SSLContext) -> bytes:
     async with aiohttp.ClientSession() as session:
-        for _ in range(100):
-            try:
-                async with session.get(
-                    f"https://127.0.0.1:{port}/healthz", ssl=client_ctx
-                ) as response:
-                    if response.status == 200:
-                        break
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.1)
-        else:
-            pytest.fail("the gateway did not start")
+        await _wait_until_up(session, port, client_ctx)
         async with session.get(link, ssl=client_ctx) as response:
             assert response.status == 200
             assert response.headers["Strict-Transport-Security"] == HSTS_VALUE
@@ -343,23 +370,10 @@ def test_serve_with_the_bots_config_end_to_end(
         result = asyncio.run(_export_as_the_bot(config_file, token_key))
         if backend == "sqlite+redis":
             request.getfixturevalue("redis_server").command("FLUSHALL")  # what the bot cached
-        ca, cert_file, key_file = _tls_files(tmp_path)
+        ca = _tls_files(tmp_path)[0]
         env = {**_clean_environ(), "SECUREBOT_KEK": kek, KEY_VARIABLE: token_key}
         env.update({k: v for k, v in os.environ.items() if k.startswith("SB_GATEWAY_TEST_")})
-        process = _securebot(
-            "gateway",
-            "serve",
-            "--config",
-            str(config_file),
-            "--port",
-            str(port),
-            "--tls-cert",
-            str(cert_file),
-            "--tls-key",
-            str(key_file),
-            env=env,
-            cwd=tmp_path,
-        )
+        process = _serve_config_over_tls(config_file, port, tmp_path, env)
         body, text = _download_from(process, port, result.link, ca)
         if backend == "sqlite+redis":  # the gateway went through the cache to the store
             assert int(request.getfixturevalue("redis_server").command("DBSIZE")) > 0
@@ -532,38 +546,15 @@ def test_serve_with_a_config_naming_s3_redirects_to_the_bucket(
     monkeypatch.setenv("SECUREBOT_KEK", kek)
     result = asyncio.run(bot_side())
     assert result.record.store == "s3"
-    ca, cert_file, key_file = _tls_files(tmp_path)
+    ca = _tls_files(tmp_path)[0]
     env = {**_clean_environ(), **aws, "SECUREBOT_KEK": kek, KEY_VARIABLE: token_key}
-    process = _securebot(
-        "gateway",
-        "serve",
-        "--config",
-        str(config_file),
-        "--port",
-        str(port),
-        "--tls-cert",
-        str(cert_file),
-        "--tls-key",
-        str(key_file),
-        env=env,
-        cwd=tmp_path,
-    )
+    process = _serve_config_over_tls(config_file, port, tmp_path, env)
     client_ctx = ssl.create_default_context()
     ca.configure_trust(client_ctx)
 
     async def fetch() -> bytes:
         async with aiohttp.ClientSession() as session:
-            for _ in range(100):
-                try:
-                    async with session.get(
-                        f"https://127.0.0.1:{port}/healthz", ssl=client_ctx
-                    ) as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.1)
-            else:
-                pytest.fail("the gateway did not start")
+            await _wait_until_up(session, port, client_ctx)
             async with session.get(result.link, ssl=client_ctx, allow_redirects=False) as response:
                 assert response.status == 302
                 location = response.headers["Location"]
@@ -575,13 +566,7 @@ def test_serve_with_a_config_naming_s3_redirects_to_the_bucket(
     try:
         body = asyncio.run(fetch())
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            output, _ = process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
+        text = _stop(process)
     _assert_archive_opens(tmp_path, body, result)
-    text = output.decode("utf-8", "replace")
     assert result.link.split("token=")[1] not in text
     assert token_key not in text
