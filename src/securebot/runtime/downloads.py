@@ -21,7 +21,6 @@ import os
 import secrets
 import types
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import attrs
 
@@ -29,7 +28,11 @@ from securebot.core.bot import Bot
 from securebot.core.config import Config
 from securebot.core.storage import Store
 from securebot.crypto import Secret
-from securebot.exports import DownloadTokenSigner, LocalExportStore, StoreExportMetadata
+from securebot.exports import (
+    DownloadTokenSigner,
+    StoreExportMetadata,
+    object_stores_from_settings,
+)
 from securebot.gateway import ExportGateway, create_app
 from securebot.gateway.server import start
 
@@ -84,7 +87,7 @@ async def development_downloads(
     gateway = ExportGateway(
         signer=DownloadTokenSigner(Secret(key)),
         metadata=StoreExportMetadata(store),
-        stores={"local": LocalExportStore(Path(str(settings.get("store_dir", "exports"))))},
+        stores=object_stores_from_settings(settings),
     )
     runner, port = await start(create_app(gateway, hsts=False), host="127.0.0.1", port=0)
     url = f"http://127.0.0.1:{port}"
