@@ -76,6 +76,11 @@ _NO_DETAIL: Mapping[str, Any] = types.MappingProxyType({})
 FAILED_CHECK = Verdict.deny(
     "the permission settings could not be read; try again later", source="permissions:error"
 )
+#: What the bot's messages may ping unless a send says otherwise: users, never @everyone,
+#: @here or roles (replies echo user input: "No command named `@everyone`").
+DEFAULT_ALLOWED_MENTIONS = discord.AllowedMentions(
+    everyone=False, users=True, roles=False, replied_user=True
+)
 
 
 def _prefix_list(prefix: str, mentions: list[str]) -> list[str]:
@@ -104,6 +109,7 @@ class Bot(commands.AutoShardedBot):
         self.plugin_manager = plugin_manager
         options.setdefault("intents", plugin_manager.required_intents())
         options.setdefault("help_command", None)
+        options.setdefault("allowed_mentions", DEFAULT_ALLOWED_MENTIONS)
         if config.bot.owner_ids:
             options.setdefault("owner_ids", set(config.bot.owner_ids))
         if config.bot.shard_count:
