@@ -23,7 +23,7 @@ import attrs
 from aiohttp import web
 
 from securebot.core.audit.model import AuditEvent, EventKind
-from securebot.errors import RecordNotFoundError, SecurebotError
+from securebot.errors import CorruptRecordError, RecordNotFoundError, SecurebotError
 from securebot.exports.archive import MEDIA_TYPE
 from securebot.exports.metadata import ExportMetadataStore, is_export_id
 from securebot.exports.service import PRESIGN_SECONDS, AuditSink
@@ -114,9 +114,11 @@ class ExportGateway:
         logger.info("gateway: refused an export download (%s)", reason)
         return web.Response(status=404, text=NOT_FOUND_TEXT)
 
-    def _unavailable(self, attempt: _Attempt, exc: SecurebotError) -> web.Response:
-        self._record(attempt, outcome="503", reason=f"store-error:{type(exc).__name__}")
-        logger.error("gateway: the export store failed: %s", exc)
+    def _unavailable(
+        self, attempt: _Attempt, exc: SecurebotError, *, what: str = "store"
+    ) -> web.Response:
+        self._record(attempt, outcome="503", reason=f"{what}-error:{type(exc).__name__}")
+        logger.error("gateway: the export %s failed: %s", what, exc)
         return web.Response(status=503, text=UNAVAILABLE_TEXT)
 
     async def download(self, request: web.Request) -> web.StreamResponse:
@@ -135,6 +137,14 @@ class ExportGateway:
             record = await self.metadata.get(export_id)
         except RecordNotFoundError:
             return self._refuse(attempt, "unknown-export")
+        except CorruptRecordError:
+            # Tampered or unreadable metadata is never trusted to name a file.
+            return self._refuse(attempt, "corrupt-record")
+        except SecurebotError as exc:
+            return self._unavailable(attempt, exc, what="metadata")
+        if record.export_id != export_id:
+            # A store of record answering for one id with another's document.
+            return self._refuse(attempt, "record-mismatch")
         attempt = attrs.evolve(attempt, guild_id=record.guild_id)
         refusal = ""
         if record.owner_id != claims.user_id:
@@ -213,7 +223,9 @@ def create_app(gateway: ExportGateway, *, hsts: bool) -> web.Application:
     """
     app = web.Application(middlewares=[_security_middleware(hsts)])
     app[HSTS_KEY] = hsts
-    app.router.add_get("/exports/{export_id}", gateway.download)
+    # GET only: a HEAD would be audited as a download and, with a streamed body, answered
+    # with the archive's bytes where a keep-alive peer expects none (response desync).
+    app.router.add_get("/exports/{export_id}", gateway.download, allow_head=False)
 
     async def health(request: web.Request) -> web.Response:
         return web.Response(text="ok\n")

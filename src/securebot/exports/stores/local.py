@@ -84,6 +84,8 @@ class LocalExportStore:
             handle = await asyncio.to_thread(path.open, "rb")
         except FileNotFoundError:
             raise RecordNotFoundError("no such export object") from None
+        except OSError as exc:
+            raise ExportError(f"the export store cannot read an object: {exc.strerror}") from None
         try:
             while chunk := await asyncio.to_thread(handle.read, chunk_size):
                 yield chunk

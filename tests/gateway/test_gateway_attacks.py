@@ -1,0 +1,133 @@
+"""Attacks on the download endpoint: tampered or unreadable metadata, odd objects in the store,
+methods, paths and query strings. Every refusal is the uniform 404, every failure a 503 that
+names nothing, and each is audited."""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.parse
+
+import aiohttp
+from tests.exports.conftest import BASE, make_messages
+
+from securebot.core.audit import AuditEvent, EventKind
+from securebot.errors import BackendUnavailableError
+from securebot.exports import ExportInfo
+from securebot.gateway.app import NOT_FOUND_TEXT, UNAVAILABLE_TEXT
+
+OWNER = 111
+INFO = ExportInfo("#general (Guild)", BASE, channel_id=5, guild_id=6)
+
+
+async def _events(env) -> list[AuditEvent]:
+    await env.audit.flush()
+    found = []
+    for chain in await env.audit.store.chains():
+        found.extend(e.event for e in await env.audit.entries(chain))
+    return [e for e in found if e.kind is EventKind.HTTP]
+
+
+async def _request(url: str, method: str = "GET") -> tuple[int, str, dict[str, str]]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, url, allow_redirects=False) as response,
+    ):
+        body = await response.read()
+        return response.status, body.decode("utf-8", "replace"), dict(response.headers)
+
+
+async def test_a_tampered_record_is_refused_alike_and_audited(env) -> None:
+    result = await env.service.export_messages(make_messages(2), INFO, owner_id=OWNER)
+    document = env.metadata.documents[result.record.export_id]
+    document["label"] = bytes(document["label"])[:-1] + b"\x00"  # no longer authenticates
+    status, body, _ = await _request(result.link)
+    assert (status, body) == (404, NOT_FOUND_TEXT)
+    (event,) = await _events(env)
+    assert (event.outcome, event.detail["reason"]) == ("404", "corrupt-record")
+
+
+async def test_a_record_naming_another_export_is_refused(env) -> None:
+    mine = await env.service.export_messages(make_messages(2), INFO, owner_id=OWNER)
+    other = await env.service.export_messages(make_messages(3), INFO, owner_id=OWNER)
+    # A store of record that answers for one id with another id's document.
+    env.metadata.documents[mine.record.export_id] = env.metadata.documents[other.record.export_id]
+    assert (await _request(mine.link))[:2] == (404, NOT_FOUND_TEXT)
+    (event,) = await _events(env)
+    assert event.detail["reason"] == "record-mismatch"
+
+
+async def test_a_failing_metadata_store_gets_503_and_is_audited(env) -> None:
+    result = await env.service.export_messages(make_messages(2), INFO, owner_id=OWNER)
+
+    async def broken(export_id: str):
+        raise BackendUnavailableError("the store of record is unreachable")
+
+    env.gateway.metadata = type("Broken", (), {"get": staticmethod(broken)})()
+    status, body, _ = await _request(result.link)
+    assert (status, body) == (503, UNAVAILABLE_TEXT)
+    (event,) = await _events(env)
+    assert (event.outcome, event.detail["reason"]) == (
+        "503",
+        "metadata-error:BackendUnavailableError",
+    )
+
+
+async def test_an_unreadable_object_gets_503_not_a_crash(env) -> None:
+    result = await env.service.export_messages(make_messages(2), INFO, owner_id=OWNER)
+    path = env.store.root / result.record.object_key
+    path.unlink()
+    path.mkdir()  # a directory where the archive was: open() fails with IsADirectoryError
+    status, body, _ = await _request(result.link)
+    assert (status, body) == (503, UNAVAILABLE_TEXT)
+    (event,) = await _events(env)
+    assert event.outcome == "503"
+
+
+async def test_methods_paths_and_queries_get_nothing(env) -> None:
+    result = await env.service.export_messages(make_messages(2), INFO, owner_id=OWNER)
+    export_id = result.record.export_id
+    token = urllib.parse.parse_qs(urllib.parse.urlsplit(result.link).query)["token"][0]
+    quoted = urllib.parse.quote(token)
+    base = env.base_url
+    refused = [
+        f"{base}/exports/{export_id}%0A?token={quoted}",
+        f"{base}/exports/{export_id.upper()}?token={quoted}",
+        f"{base}/exports/{export_id}?token={quoted}x",
+        f"{base}/exports/{export_id}?token=" + "A" * 4000,
+        f"{base}/exports/{export_id}?token=%E2%80%AE{quoted}",
+        f"{base}/exports/{export_id}?token=bad&token={quoted}",
+        f"{base}/exports/%2e%2e%2f{export_id}?token={quoted}",
+        f"{base}/exports/{'é' * 32}?token={quoted}",
+    ]
+    for url in refused:
+        status, body, headers = await _request(url)
+        assert (status, body) == (404, NOT_FOUND_TEXT), url
+        assert headers["Cache-Control"] == "no-store"
+    for method in ("HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"):
+        status, body, headers = await _request(result.link, method)
+        assert status == 405, method
+        assert export_id not in body
+        assert headers["Cache-Control"] == "no-store"
+    assert (await _request(result.link))[0] == 200
+    outcomes = [e.outcome for e in await _events(env)]
+    assert sorted(outcomes) == ["200"] + ["404"] * len(refused)  # no other method got through
+
+
+async def test_head_then_get_on_one_connection_stays_in_step(env) -> None:
+    """A HEAD answer carries no body: the next response on a kept-alive connection (a
+    reverse proxy's pooled upstream) must start where the peer expects it."""
+    result = await env.service.export_messages(make_messages(2), INFO, owner_id=OWNER)
+    target = urllib.parse.urlsplit(result.link)
+    reader, writer = await asyncio.open_connection(target.hostname, target.port)
+    request_target = f"{target.path}?{target.query}"
+    writer.write(
+        f"HEAD {request_target} HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+    )
+    await writer.drain()
+    raw = await asyncio.wait_for(reader.read(), 10)
+    writer.close()
+    head_response, _, rest = raw.partition(b"\r\n\r\n")
+    assert head_response.startswith(b"HTTP/1.1 ")
+    assert rest.startswith(b"HTTP/1.1 200"), rest[:40]
+    assert rest.endswith(b"ok\n")
