@@ -213,3 +213,37 @@ def test_s3_store_refuses_missing_bucket_or_kms_key() -> None:
         S3ExportStore("bucket", kms_key_id="")
     with pytest.raises(ExportError, match="bucket"):
         S3ExportStore("", kms_key_id="k")
+
+
+async def test_local_store_never_follows_links_out_of_its_root(tmp_path: Path) -> None:
+    """Someone able to plant links in the store directory gets no write, read or delete
+    outside it: a linked month directory and a linked archive are refused."""
+    root, outside = tmp_path / "store", tmp_path / "outside"
+    (root / "exports").mkdir(parents=True)
+    (outside / "11").mkdir(parents=True)
+    (root / "exports" / "2026").symlink_to(outside, target_is_directory=True)
+    key = new_object_key(NOW)  # exports/2026/11/<uuid>.7z: through the link
+    store = LocalExportStore(root)
+    with pytest.raises(ExportError):
+        await store.put(key, b"archive", sha256=_sha(b"archive"))
+    assert list((outside / "11").iterdir()) == []
+    victim = outside / "11" / key.rsplit("/", 1)[1]
+    victim.write_bytes(b"not the store's")
+    with pytest.raises(ExportError):
+        await store.read(key)
+    assert await store.exists(key) is False
+    assert await store.delete(key) is False
+    store.clock = lambda: 4_000_000_000.0  # everything is past retention
+    await store.purge()
+    assert victim.read_bytes() == b"not the store's"
+
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"TOPSECRET")
+    linked = "exports/2025/01/" + key.rsplit("/", 1)[1]
+    (root / "exports" / "2025" / "01").mkdir(parents=True)
+    (root / linked).symlink_to(secret)
+    with pytest.raises(ExportError):
+        await store.read(linked)  # the gateway would have streamed the file
+    assert await store.exists(linked) is False
+    assert await store.delete(linked) is True  # the link inside the root goes, not its target
+    assert secret.read_bytes() == b"TOPSECRET"

@@ -1,6 +1,8 @@
 """``local``: encrypted archives in a directory, the embedded default, with an hourly purge.
 
 Files are written atomically (temporary name, then rename) with mode 0600 in 0700 directories.
+Paths are walked from the root without following symbolic links: a link planted in the
+directory never leads a write, read or delete outside it.
 Each file's modification time is set to the store's clock at ``put``, and :meth:`purge` removes
 files whose time is past retention: only files whose path is a valid export key, never anything
 else in the directory.
@@ -14,9 +16,11 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import stat
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from securebot.errors import ExportError, RecordNotFoundError
 from securebot.exports.stores.base import DEFAULT_RETENTION, EXPORT_PREFIX, is_object_key
@@ -25,6 +29,10 @@ logger = logging.getLogger("securebot.exports")
 
 #: Seconds between two purges of :meth:`LocalExportStore.run_purge`.
 PURGE_INTERVAL = 3600.0
+#: Opening a directory under the root: never through a symbolic link.
+_DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+#: Creating an archive's temporary file: new, private, never through a link.
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 class LocalExportStore:
@@ -44,32 +52,62 @@ class LocalExportStore:
         self.retention = retention
         self.clock = clock
 
-    def _path(self, key: str) -> Path:
+    def _parent(self, key: str, *, create: bool = False) -> tuple[int, str]:
+        """A descriptor of ``key``'s directory and the file name in it.
+
+        The directories under the root are opened one by one without following symbolic
+        links, so a link planted in the store never leads a write, read or delete outside it.
+        The caller closes the descriptor.
+
+        :raises RecordNotFoundError: ``key`` is not an export key.
+        :raises OSError: a directory is missing (``FileNotFoundError``) or is a link.
+        """
         if not is_object_key(key):
             raise RecordNotFoundError("no such export object")
-        return self.root / key
+        *directories, name = key.split("/")
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            for part in directories:
+                if create:
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(part, 0o700, dir_fd=fd)
+                child = os.open(part, _DIRECTORY_FLAGS, dir_fd=fd)
+                os.close(fd)
+                fd = child
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd, name
 
     # --- writing ----------------------------------------------------------------------------
 
     def _put_sync(self, key: str, data: bytes, sha256: str) -> None:
         if hashlib.sha256(data).hexdigest() != sha256:
             raise ExportError("the archive does not match its SHA-256; nothing was stored")
-        path = self._path(key)
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            now = self.clock()
-            os.utime(tmp, (now, now))
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-            raise
+            parent, name = self._parent(key, create=True)
+        except OSError as exc:
+            raise ExportError(
+                f"the export store cannot write under {self.root}: {exc.strerror}"
+            ) from None
+        tmp = f".{name}.tmp"
+        try:
+            fd = os.open(tmp, _NEW_FILE_FLAGS, 0o600, dir_fd=parent)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    out.write(data)
+                    out.flush()
+                    os.fsync(out.fileno())
+                    now = self.clock()
+                    os.utime(out.fileno(), (now, now))
+                os.replace(tmp, name, src_dir_fd=parent, dst_dir_fd=parent)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp, dir_fd=parent)
+                raise
+        finally:
+            os.close(parent)
 
     async def put(self, key: str, data: bytes, *, sha256: str) -> None:
         """Write the archive under ``key`` (atomically, mode 0600)."""
@@ -77,15 +115,29 @@ class LocalExportStore:
 
     # --- reading ----------------------------------------------------------------------------
 
-    async def stream(self, key: str, *, chunk_size: int = 256 * 1024) -> AsyncIterator[bytes]:
-        """The archive's bytes in chunks, read in a worker thread."""
-        path = self._path(key)
+    def _open_sync(self, key: str) -> BinaryIO:
         try:
-            handle = await asyncio.to_thread(path.open, "rb")
+            parent, name = self._parent(key)
         except FileNotFoundError:
             raise RecordNotFoundError("no such export object") from None
         except OSError as exc:
             raise ExportError(f"the export store cannot read an object: {exc.strerror}") from None
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
+        except FileNotFoundError:
+            raise RecordNotFoundError("no such export object") from None
+        except OSError as exc:
+            raise ExportError(f"the export store cannot read an object: {exc.strerror}") from None
+        finally:
+            os.close(parent)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise ExportError("the export store cannot read an object: not a regular file")
+        return os.fdopen(fd, "rb")
+
+    async def stream(self, key: str, *, chunk_size: int = 256 * 1024) -> AsyncIterator[bytes]:
+        """The archive's bytes in chunks, read in a worker thread."""
+        handle = await asyncio.to_thread(self._open_sync, key)
         try:
             while chunk := await asyncio.to_thread(handle.read, chunk_size):
                 yield chunk
@@ -100,20 +152,49 @@ class LocalExportStore:
         """``None``: a directory has no URLs; the gateway streams the file."""
         return None
 
+    def _exists_sync(self, key: str) -> bool:
+        try:
+            parent, name = self._parent(key)
+        except OSError:
+            return False
+        try:
+            mode = os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode
+        except OSError:
+            return False
+        finally:
+            os.close(parent)
+        return stat.S_ISREG(mode)
+
     async def exists(self, key: str) -> bool:
-        """Whether an object is stored under ``key``."""
-        return await asyncio.to_thread(self._path(key).is_file)
+        """Whether an archive (a regular file, not a link) is stored under ``key``."""
+        return await asyncio.to_thread(self._exists_sync, key)
 
     # --- deleting ---------------------------------------------------------------------------
 
-    async def delete(self, key: str) -> bool:
-        """Remove the archive under ``key``."""
-        path = self._path(key)
+    def _delete_sync(self, key: str) -> bool:
         try:
-            await asyncio.to_thread(path.unlink)
+            parent, name = self._parent(key)
         except FileNotFoundError:
             return False
+        except OSError as exc:
+            logger.warning(
+                "export store: not deleting %s: a directory on its path is a link or not a "
+                "directory (%s)",
+                key,
+                exc.strerror,
+            )
+            return False
+        try:
+            os.unlink(name, dir_fd=parent)
+        except FileNotFoundError:
+            return False
+        finally:
+            os.close(parent)
         return True
+
+    async def delete(self, key: str) -> bool:
+        """Remove the archive under ``key`` (a link there is removed, never its target)."""
+        return await asyncio.to_thread(self._delete_sync, key)
 
     def _purge_sync(self) -> int:
         cutoff = self.clock() - self.retention.total_seconds()
