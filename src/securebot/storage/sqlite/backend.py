@@ -430,10 +430,10 @@ class SqliteBackend:
     ) -> None:
         """Store one value (one autocommitted statement when the name already has a value).
 
-        An existing value is replaced with a plain ``UPDATE`` (measured ~0.4 µs cheaper than
-        the upsert, which also evaluates the partial owner index before finding the conflict);
-        only a first value needs the upsert, which also covers another process inserting the
-        same name between the two statements. Each statement is atomic and autocommitted.
+        An existing value is replaced with a plain ``UPDATE`` (measured 5.1 µs against 5.6 µs
+        for the upsert, whose cost comes mostly from the partial owner index: 5.2 µs without
+        it); only a first value needs the upsert, which also covers another process inserting
+        the same name between the two statements. Each statement is atomic and autocommitted.
         """
         try:
             text = _dumps(value)
