@@ -44,6 +44,7 @@ from securebot.core.config import Config
 from securebot.core.cooldowns import RATE_LIMIT_KEY, CooldownGate
 from securebot.core.grammar import full_usage
 from securebot.core.permissions import PermissionGate, Requirement, rule_of
+from securebot.core.permissions.gate import FAILED_CHECK as _GATE_FAILED_CHECK
 from securebot.core.plugin import Context
 from securebot.core.plugins import PluginManager
 from securebot.core.rules import AccessRequest, Decision, Verdict
@@ -73,9 +74,7 @@ _NOT_RUN = (commands.CheckFailure, commands.UserInputError)
 #: The detail of a prefix command's audit record (none; read only when the event is built).
 _NO_DETAIL: Mapping[str, Any] = types.MappingProxyType({})
 #: The verdict when the permission check itself fails (fail closed).
-FAILED_CHECK = Verdict.deny(
-    "the permission settings could not be read; try again later", source="permissions:error"
-)
+FAILED_CHECK = _GATE_FAILED_CHECK
 #: What the bot's messages may ping unless a send says otherwise: users, never @everyone,
 #: @here or roles (replies echo user input: "No command named `@everyone`").
 DEFAULT_ALLOWED_MENTIONS = discord.AllowedMentions(

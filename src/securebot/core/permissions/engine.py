@@ -4,6 +4,8 @@
 
 1. module disabled → denied for everyone, administrators included (``module-disabled``);
 2. owner-only commands → bot owners only (``owner-only``; owners pass as ``bot-owner``);
+   in direct messages (no server, so no managers) only modules open to everyone and
+   always-available commands run (else ``guild-only``), without Discord permission needs;
 3. always-available commands skip steps 4 and 5 (``always-available``);
 4. channel list of the module, for non-managers only (``channel-blacklist`` /
    ``channel-whitelist``);
@@ -122,6 +124,9 @@ def evaluate(policy: GuildPolicy, query: PermissionQuery) -> Verdict:
     if query.guild_id is None:
         if query.requirement.user_permissions:
             return _deny("guild-only", "this command only works in a server")
+        if not (query.everyone_by_default or query.requirement.always_available):
+            # nobody holds Manage Server outside a server: restricted modules stay closed
+            return _deny("guild-only", f"the {query.module} module only works in a server")
         return _allow("direct-message", "direct messages have no server settings")
     if query.requirement.always_available:
         verdict = _allow("always-available", "available to everyone")

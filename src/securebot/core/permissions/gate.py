@@ -8,6 +8,7 @@ engine against the guild's stored :class:`GuildPolicy` (cached in memory, loaded
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
@@ -76,6 +77,13 @@ class MemoryPolicyStore:
         """Keep ``policy``."""
         self.policies[guild_id] = policy
 
+
+logger = logging.getLogger("securebot.permissions")
+
+#: The verdict when the permission check itself fails (fail closed).
+FAILED_CHECK = Verdict.deny(
+    "the permission settings could not be read; try again later", source="permissions:error"
+)
 
 _EMPTY = GuildPolicy()
 #: A remembered engine verdict: policy, command and requirement it was decided for, the
@@ -412,14 +420,19 @@ class PermissionGate:
         command_name: str,
         requirement: Requirement,
     ) -> Verdict:
-        """Decide a slash command or component interaction."""
-        query = await self.query(
-            bot=interaction.client,
-            module=module,
-            command_name=command_name,
-            requirement=requirement,
-            user=interaction.user,
-            channel=interaction.channel,
-            guild=interaction.guild,
-        )
-        return self.decide(await self.policy(query.guild_id), query)
+        """Decide a slash command or component interaction (:data:`FAILED_CHECK` when the
+        decision cannot be made: unreadable settings, a store that is down...)."""
+        try:
+            query = await self.query(
+                bot=interaction.client,
+                module=module,
+                command_name=command_name,
+                requirement=requirement,
+                user=interaction.user,
+                channel=interaction.channel,
+                guild=interaction.guild,
+            )
+            return self.decide(await self.policy(query.guild_id), query)
+        except Exception:
+            logger.exception("permission check of an interaction failed; denying")
+            return FAILED_CHECK
