@@ -288,17 +288,21 @@ class PermissionGate:
     ) -> Verdict:
         """Decide for someone who is not running a command right now: effective permissions
         shown to managers, and deferred runs (reminders, scheduled commands) re-checked when
-        they are due."""
-        query = await self.query(
-            bot=bot,
-            module=module,
-            command_name=command_name,
-            requirement=requirement if requirement is not None else Requirement(),
-            user=user,
-            channel=channel,
-            guild=guild,
-        )
-        return self.decide(await self.policy(query.guild_id), query)
+        they are due. :data:`FAILED_CHECK` when the decision cannot be made."""
+        try:
+            query = await self.query(
+                bot=bot,
+                module=module,
+                command_name=command_name,
+                requirement=requirement if requirement is not None else Requirement(),
+                user=user,
+                channel=channel,
+                guild=guild,
+            )
+            return self.decide(await self.policy(query.guild_id), query)
+        except Exception:
+            logger.exception("permission check of a member failed; denying")
+            return FAILED_CHECK
 
     def _remembered_key(
         self,

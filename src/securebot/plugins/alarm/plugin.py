@@ -146,11 +146,18 @@ class Alarm(securebot.Plugin):
         kind: str,
         act: Callable[[securebot.Bot, Any], Awaitable[str]],
     ) -> None:
-        """Run ``act`` for a due job of ``kind`` (once the bot started) and audit its outcome."""
+        """Run ``act`` for a due job of ``kind`` (once the bot started) and audit its outcome
+        (``error:<Type>`` when it raised; the scheduler then logs the failure)."""
         bot = self._bot
         if bot is None:
             return
-        outcome = await act(bot, run.job)
+        try:
+            outcome = await act(bot, run.job)
+        except Exception as exc:
+            securebot.audit_job_run(
+                bot.auditor, run, kind=kind, outcome=f"error:{type(exc).__name__}"
+            )
+            raise
         securebot.audit_job_run(bot.auditor, run, kind=kind, outcome=outcome)
 
     # --- run-time checks --------------------------------------------------------------------

@@ -287,7 +287,13 @@ class SchedulerPlugin(securebot.Plugin):
         bot = self._bot
         if bot is None:
             return
-        outcome = await self._execute(bot, run)
+        try:
+            outcome = await self._execute(bot, run)
+        except Exception as exc:  # audited, then logged by the scheduler
+            securebot.audit_job_run(
+                bot.auditor, run, kind=KIND, outcome=f"error:{type(exc).__name__}"
+            )
+            raise
         securebot.audit_job_run(bot.auditor, run, kind=KIND, outcome=outcome)
 
     async def _execute(self, bot: securebot.Bot, run: securebot.JobRun) -> str:
