@@ -28,6 +28,8 @@ import securebot
 from bench.harness import Result
 from securebot.core.config import parse_config
 from securebot.testing.emulator import Emulator, RateLimits, use_emulator
+from securebot.testing.emulator.api import Call
+from securebot.testing.emulator.calllog import CallLog
 
 #: Rounds per batch and batches per side.
 ROUNDS = 40
@@ -100,7 +102,7 @@ async def _measure() -> tuple[float, float]:
     ours = _our_bot(emu.base_url)
     bare = _bare_bot()
     tasks = [await _start(ours, ours_account.token), await _start(bare, bare_account.token)]
-    calls = _ReplyLog(emu.calls)
+    calls = _ReplyLog()
     emu.calls = calls
 
     async def round_trip(content: str, bot_id: int) -> None:
@@ -143,25 +145,26 @@ async def _measure() -> tuple[float, float]:
         target.restore()
 
 
-class _ReplyLog(list[Any]):
+class _ReplyLog(CallLog[Call]):
     """The emulator's call log, resolving a future when the awaited bot's reply is logged (the
     moment the emulator answers the POST), so no polling sits in the measured path."""
 
     ROUTE = "POST /channels/{channel_id}/messages"
 
-    def __init__(self, existing: list[Any]) -> None:
-        super().__init__(existing)
+    def __init__(self) -> None:
+        super().__init__()
         self.bot_id = 0
-        self.waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.waiter: asyncio.Future[Call] = asyncio.get_running_loop().create_future()
 
     def expect(self, bot_id: int) -> None:
         self.bot_id = bot_id
         self.waiter = asyncio.get_running_loop().create_future()
 
-    def append(self, call: Any) -> None:
-        super().append(call)
-        if call.route == self.ROUTE and call.bot_id == self.bot_id and not self.waiter.done():
-            self.waiter.set_result(call)
+    def append(self, entry: Call) -> int:
+        number = super().append(entry)
+        if entry.route == self.ROUTE and entry.bot_id == self.bot_id and not self.waiter.done():
+            self.waiter.set_result(entry)
+        return number
 
 
 def _text_type() -> Any:

@@ -74,13 +74,18 @@ def run() -> list[Result]:
                 number=20_000 // count,
             )
         )
+
+        def decide_ours(manager: securebot.PluginManager = ours) -> object:
+            return manager.decide("securebot_permission_rules", request=REQUEST, default=DEFAULT)
+
+        def decide_pluggy(hook: Any = relay) -> object:
+            return hook.securebot_permission_rules(request=REQUEST)
+
         results.append(
             compare(
                 f"hooks.decide[{count}]",
-                lambda manager=ours: manager.decide(
-                    "securebot_permission_rules", request=REQUEST, default=DEFAULT
-                ),
-                lambda hook=relay: hook.securebot_permission_rules(request=REQUEST),
+                decide_ours,
+                decide_pluggy,
                 target=1.2,
                 number=40_000 // count,
             )

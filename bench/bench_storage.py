@@ -89,7 +89,7 @@ def _measure_records(tmp: Path) -> Result:
             nonce = os.urandom(12)
             aad = f"bench.notes|text|{n}|{n % 10}".encode()
             sealed = nonce + aead.encrypt(nonce, json.dumps(text).encode(), aad)
-            body = {"guild_id": n % 10, "number": n, "user_id": 7, "done": False}
+            body: dict[str, object] = {"guild_id": n % 10, "number": n, "user_id": 7, "done": False}
             body["text"] = base64.b64encode(sealed).decode()
             raw.execute(
                 "INSERT INTO docs VALUES (?, ?, ?)", (str(n % 10), str(n), json.dumps(body))

@@ -115,7 +115,7 @@ class RecordingHTTP:
             self.sent.append((channel_id, content))
             return message_payload(content, BOT_ID, channel_id, guild=channel_id != DM_CHANNEL)
         if route.method == "POST" and route.path == "/users/@me/channels":
-            recipient = int(payload["recipient_id"])
+            recipient = int((payload or {})["recipient_id"])
             return {"id": str(DM_CHANNEL), "type": 1, "recipients": [_user(recipient, "dm")]}
         return {}
 
@@ -159,11 +159,14 @@ def message_payload(
 class StubDiscord:
     """Fills ``bot``'s connection state with the test guild and records its REST calls."""
 
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: commands.Bot | commands.AutoShardedBot) -> None:
         self.bot = bot
         self.http = RecordingHTTP()
         state = bot._connection
-        state.user = discord.ClientUser(state=state, data=_user(BOT_ID, "securebot", bot=True))
+        state.user = discord.ClientUser(
+            state=state,
+            data=_user(BOT_ID, "securebot", bot=True),  # type: ignore[arg-type]
+        )
         self.guild = state._add_guild_from_data(guild_payload())  # type: ignore[arg-type]
         bot.http.request = self.http.request  # type: ignore[method-assign]
 

@@ -30,3 +30,8 @@ def test_mypy_strict_is_clean_on_src() -> None:
 def test_mypy_strict_is_clean_on_the_giselle_example() -> None:
     result = _run(str(BIN / "mypy"), "--strict", "examples/giselle/src")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_is_clean_on_the_benchmarks() -> None:
+    result = _run(str(BIN / "mypy"), "--strict", "bench")
+    assert result.returncode == 0, result.stdout + result.stderr
