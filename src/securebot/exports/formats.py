@@ -62,6 +62,20 @@ class ExportFormat:
 
 # --- shared helpers --------------------------------------------------------------------------
 
+#: A UTF-16 surrogate code point: Discord's JSON can carry one alone (``"\\ud800"``), and no
+#: UTF-8 encoding of it exists.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _utf8(text: str) -> bytes:
+    """``text`` as strict UTF-8; a lone surrogate becomes U+FFFD (a pair, its character), so
+    every reader opens the file."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        joined = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+        return joined.encode("utf-8")
+
 
 def _iso(message: ExportMessage) -> str:
     return message.timestamp
@@ -153,7 +167,7 @@ def _csv_row(m: ExportMessage) -> tuple[object, ...]:
         name,
         "yes" if m.author_bot else "",
         content,
-        " ".join([a.url for a in m.attachments]) if m.attachments else "",
+        spreadsheet_safe(" ".join([a.url for a in m.attachments])) if m.attachments else "",
         spreadsheet_safe(_embed_summaries(m)) if m.embeds else "",
         m.reply_to if m.reply_to is not None else "",
         m.edited_at.isoformat() if m.edited_at else "",
@@ -174,7 +188,7 @@ def render_csv(messages: Sequence[ExportMessage], info: ExportInfo) -> bytes:
     # event loop.
     for start in range(0, len(messages), _BATCH):
         writer.writerows([_csv_row(m) for m in messages[start : start + _BATCH]])
-    return out.getvalue().encode("utf-8", "surrogatepass")
+    return _utf8(out.getvalue())
 
 
 # --- jsonl -----------------------------------------------------------------------------------
@@ -210,7 +224,11 @@ def render_jsonl(messages: Sequence[ExportMessage], info: ExportInfo) -> bytes:
     for char, escaped in _LINE_BREAKS.items():
         if char in text:  # rare: replace only when present (a full translate holds the GIL)
             text = text.replace(char, escaped)
-    return text.encode("utf-8", "surrogatepass")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Surrogates occur only inside JSON strings: as escapes the text stays exact.
+        return _SURROGATE.sub(lambda c: f"\\u{ord(c.group()):04x}", text).encode("utf-8")
 
 
 # --- txt -------------------------------------------------------------------------------------
@@ -237,7 +255,7 @@ def render_txt(messages: Sequence[ExportMessage], info: ExportInfo) -> bytes:
         "",
     ]
     lines = header + [line for m in messages for line in _text_lines(m)]
-    return ("\n".join(lines) + "\n").encode("utf-8", "surrogatepass")
+    return _utf8("\n".join(lines) + "\n")
 
 
 # --- html ------------------------------------------------------------------------------------
@@ -303,7 +321,7 @@ def render_html(messages: Sequence[ExportMessage], info: ExportInfo) -> bytes:
         f'<h1>{title}</h1><p class="t">Generated {generated} UTC · {len(messages)} messages</p>\n'
     )
     body = "\n".join(_html_message(m) for m in messages)
-    return (head + body + "\n</body></html>\n").encode("utf-8", "surrogatepass")
+    return _utf8(head + body + "\n</body></html>\n")
 
 
 # --- registry --------------------------------------------------------------------------------
@@ -414,7 +432,7 @@ def readme_text(info: ExportInfo, count: int, formats: Sequence[ExportFormat]) -
         "Attachments are links to Discord's servers; they stop working when deleted there.",
         "",
     ]
-    return "\n".join(lines).encode("utf-8", "surrogatepass")
+    return _utf8("\n".join(lines))
 
 
 def render_one(fmt: ExportFormat, messages: Sequence[ExportMessage], info: ExportInfo) -> bytes:
