@@ -94,6 +94,7 @@ def test_preset_switches_to_1_above_the_threshold(tmp_path: Path) -> None:
         ([], "at least one file"),
         ([("../evil.txt", b"x")], "not a plain file name"),
         ([("a/b.txt", b"x")], "not a plain file name"),
+        ([("a.txt\n", b"x")], "not a plain file name"),
         ([("a.txt", b"x"), ("a.txt", b"y")], "appears twice"),
         ([("a.txt", "text")], "not bytes"),
     ],

@@ -121,6 +121,10 @@ def test_registry_rejects_duplicates_and_unknown_names() -> None:
         registry.register("csv")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="lowercase"):
         ExportFormat("Bad Name", "x", "text/plain", lambda m, i: b"")
+    with pytest.raises(ValueError, match="lowercase"):
+        ExportFormat("md\n", "md", "text/plain", lambda m, i: b"")
+    with pytest.raises(ValueError, match="lowercase"):
+        ExportFormat("md", "md\n", "text/plain", lambda m, i: b"")
 
 
 def test_render_files_names_a_failing_or_lying_renderer(messages) -> None:

@@ -247,3 +247,9 @@ async def test_local_store_never_follows_links_out_of_its_root(tmp_path: Path) -
     assert await store.exists(linked) is False
     assert await store.delete(linked) is True  # the link inside the root goes, not its target
     assert secret.read_bytes() == b"TOPSECRET"
+
+
+def test_an_object_key_with_a_trailing_newline_is_no_key() -> None:
+    key = new_object_key(NOW)
+    assert is_object_key(key)
+    assert not is_object_key(key + "\n")

@@ -81,3 +81,15 @@ def test_weak_keys_and_plain_keys_are_refused() -> None:
         DownloadTokenSigner(b"k" * 32)  # type: ignore[arg-type]
     signer = _signer(Clock(), b"s" * 32)
     assert "sss" not in repr(signer)
+
+
+@pytest.mark.parametrize("suffix", ["\n", " ", "\t"])
+def test_an_export_id_with_trailing_whitespace_is_no_export_id(suffix: str) -> None:
+    from securebot.exports.metadata import is_export_id
+
+    export_id = new_export_id()
+    assert is_export_id(export_id)
+    assert not is_export_id(export_id + suffix)  # "$" also matches before a final newline
+    signer = DownloadTokenSigner(Secret(os.urandom(32)))
+    with pytest.raises(ExportError, match="not an export id"):
+        signer.mint(export_id + suffix, 1)  # bytes.fromhex skips the whitespace

@@ -96,7 +96,7 @@ def _check_names(names: Sequence[str]) -> None:
         raise ExportError("an archive needs at least one file")
     seen: set[str] = set()
     for name in names:
-        if not isinstance(name, str) or not _ARCNAME.match(name) or ".." in name:
+        if not isinstance(name, str) or not _ARCNAME.fullmatch(name) or ".." in name:
             raise ExportError(f"archive member name {name!r} is not a plain file name")
         if name in seen:
             raise ExportError(f"archive member {name!r} appears twice")

@@ -34,14 +34,14 @@ _EXTENSION = re.compile(r"^[a-z0-9]{1,10}$")
 
 
 def _check_name(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not _NAME.match(value):
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
         raise ValueError(
             f"export format name {value!r} must be 1-32 lowercase letters, digits, '-' or '_'"
         )
 
 
 def _check_extension(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not _EXTENSION.match(value):
+    if not isinstance(value, str) or not _EXTENSION.fullmatch(value):
         raise ValueError(f"export format extension {value!r} must be 1-10 lowercase letters/digits")
 
 

@@ -34,7 +34,7 @@ def new_export_id() -> str:
 
 def is_export_id(value: str) -> bool:
     """Whether ``value`` looks like an export id (32 lowercase hex digits)."""
-    return bool(_EXPORT_ID.match(value))
+    return bool(_EXPORT_ID.fullmatch(value))
 
 
 @attrs.frozen

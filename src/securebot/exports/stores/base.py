@@ -31,7 +31,7 @@ def new_object_key(now: dt.datetime) -> str:
 def is_object_key(key: str) -> bool:
     """Whether ``key`` has the exact shape :func:`new_object_key` makes (nothing else is served
     or purged)."""
-    return bool(_KEY.match(key))
+    return bool(_KEY.fullmatch(key))
 
 
 @runtime_checkable
