@@ -36,9 +36,9 @@ from securebot.core.grammar.timezones import parse_time_zone
 from securebot.errors import CommandInputError
 
 _REST_ATTRIBUTE = "_securebot_rest"
-_ROLE_MENTION = re.compile(r"<@&(\d{15,21})>")
-_USER_MENTION = re.compile(r"<@!?(\d{15,21})>")
-_ID = re.compile(r"\d{15,21}")
+_ROLE_MENTION = re.compile(r"<@&(\d{15,21})>", re.ASCII)  # ids: 0-9 only
+_USER_MENTION = re.compile(r"<@!?(\d{15,21})>", re.ASCII)
+_ID = re.compile(r"\d{15,21}", re.ASCII)
 
 
 def now_for(ctx: commands.Context[Any]) -> dt.datetime:

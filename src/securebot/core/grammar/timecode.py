@@ -26,7 +26,7 @@ UNITS: tuple[tuple[str, int], ...] = (
     ("s", 1),
 )
 _ORDER = {unit: index for index, (unit, _) in enumerate(UNITS)}
-_PART = re.compile(r"(\d+)(mo|w|d|h|m|s)")
+_PART = re.compile(r"(\d+)(mo|w|d|h|m|s)", re.ASCII)  # 0-9 only, not every Nd digit
 #: The longest accepted time code, in seconds (about 100 years).
 MAX_SECONDS = 100 * 365 * 86_400
 _MAX_DIGITS = 10
@@ -93,7 +93,7 @@ def parse_time_code(text: str, *, allow_seconds: bool = False) -> TimeCode:
         match = _PART.match(lowered, position)
         if match is None:
             rest = raw[position:]
-            if rest[0].isdigit():
+            if rest[0] in "0123456789":
                 raise _fail(shown, f"`{rest[:12]}` has a number without a known unit")
             if rest[0] in "+-":
                 raise _fail(shown, "numbers must be positive, without a sign")

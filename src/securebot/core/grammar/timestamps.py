@@ -13,7 +13,7 @@ from securebot.errors import CommandInputError
 
 #: The styles Discord renders (``t T d D f F R``).
 STYLES = frozenset("tTdDfFR")
-_MENTION = re.compile(r"<t:(-?\d{1,12})(?::([A-Za-z]))?>")
+_MENTION = re.compile(r"<t:(-?\d{1,12})(?::([A-Za-z]))?>", re.ASCII)
 #: The latest accepted instant (Python's datetime limit, minus a margin).
 _MAX_UNIX = 253_402_300_799 - 86_400
 

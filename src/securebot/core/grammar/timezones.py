@@ -12,7 +12,7 @@ import zoneinfo
 
 from securebot.errors import CommandInputError
 
-_OFFSET = re.compile(r"(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE)
+_OFFSET = re.compile(r"(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE | re.ASCII)
 _IANA = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+){0,2}")
 #: Largest offset accepted, in minutes (Discord-world offsets run from -12:00 to +14:00).
 MAX_OFFSET_MINUTES = 14 * 60

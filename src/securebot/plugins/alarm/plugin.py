@@ -39,7 +39,7 @@ MAX_TEXT = 1500
 #: Default repeat interval.
 DEFAULT_REPEAT = dt.timedelta(days=1)
 _MODULE = "alarm"
-_MINUTES = re.compile(r"\s*(\d{1,6})\s+(.+)", re.S)
+_MINUTES = re.compile(r"\s*(\d{1,6})\s+(.+)", re.S | re.ASCII)
 
 
 class RepeatFlags(securebot.Flags):

@@ -27,7 +27,7 @@ PAGE_SIZE = 10
 #: The scheduler job kind of the daily retention pass.
 PRUNE_KIND = "auditlog.prune"
 _DAY = 86_400
-_ID = re.compile(r"\d{15,21}")
+_ID = re.compile(r"\d{15,21}", re.ASCII)
 _KINDS = ("command", "http", "config", "job")
 
 
