@@ -114,9 +114,11 @@ def test_demo_savechat_delivers_a_working_download_link(tmp_path: Path) -> None:
             {
                 "link": re.compile(r"ready: (http://127\.0\.0\.1:\d+/exports/\S+)"),
                 "password": re.compile(r"Password: `([A-Za-z0-9_-]{24})`"),
+                "count": re.compile(r"\((\d+ messages?)\) is ready"),
             },
             timeout=120,
         )
+        assert found["count"] == "1 message"  # the command itself is not exported
         with urllib.request.urlopen(found["link"], timeout=30) as response:
             archive = tmp_path / "export.7z"
             archive.write_bytes(response.read())

@@ -122,6 +122,10 @@ def _service_from_settings(
     )
 
 
+def _messages(count: int) -> str:
+    return f"{count} message" if count == 1 else f"{count} messages"
+
+
 def _can_link(service: ExportService) -> bool:
     """Whether ``service`` can hand out links: through a gateway, or presigned store URLs."""
     return service.gateway_url is not None or not isinstance(service.store, LocalExportStore)
@@ -266,7 +270,7 @@ class ChatLogs(securebot.Plugin):
                 "permission here."
             )
             return
-        status = await ctx.send(f"Exporting the last {n} messages…")
+        status = await ctx.send(f"Exporting the last {_messages(n)}…")
         info = ExportInfo(
             _describe(channel),
             discord.utils.utcnow(),
@@ -294,7 +298,7 @@ class ChatLogs(securebot.Plugin):
         expires = int(result.record.expires_at)
         try:
             link_dm = await ctx.author.send(
-                f"Your export of {info.title} ({result.record.message_count} messages) is "
+                f"Your export of {info.title} ({_messages(result.record.message_count)}) is "
                 f"ready: {result.link}\nThe link works for a limited time; the file is deleted "
                 f"<t:{expires}:R>. The password follows in a separate message: keep it "
                 "somewhere safe, then remove it here with `deletedm`."
@@ -315,7 +319,7 @@ class ChatLogs(securebot.Plugin):
             return
         await status.edit(
             content=(
-                f"Done: {result.record.message_count} messages exported. I sent you the link "
+                f"Done: {_messages(result.record.message_count)} exported. I sent you the link "
                 "and the password in two direct messages."
             )
         )
