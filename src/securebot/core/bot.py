@@ -40,6 +40,7 @@ from securebot.core.audit import (
     outcome_of,
 )
 from securebot.core.audit.model import AuditEntry
+from securebot.core.audit.redaction import failure_text, interaction_secret_values, secret_values
 from securebot.core.config import Config
 from securebot.core.cooldowns import RATE_LIMIT_KEY, CooldownGate
 from securebot.core.grammar import full_usage
@@ -352,7 +353,16 @@ class Bot(commands.AutoShardedBot):
         plugin = ctx.cog.qualified_name if ctx.cog else "core"
         command = ctx.command.qualified_name if ctx.command else "?"
         original = getattr(error, "original", error)
-        logger.error("command %s of plugin %s failed", command, plugin, exc_info=original)
+        secrets = secret_values(ctx)
+        if secrets:  # the exception may quote a secret argument: log its scrubbed traceback
+            logger.error(
+                "command %s of plugin %s failed\n%s",
+                command,
+                plugin,
+                failure_text(original, secrets),
+            )
+        else:
+            logger.error("command %s of plugin %s failed", command, plugin, exc_info=original)
         await ctx.send("Something went wrong while running this command; it has been logged.")
 
     async def _refuse(self, ctx: Context, verdict: Verdict) -> None:
@@ -459,7 +469,13 @@ class SecureCommandTree(app_commands.CommandTree[Any]):
         self.record(interaction, error)
         if isinstance(error, app_commands.CheckFailure):
             return
-        logger.error("app command failed", exc_info=getattr(error, "original", error))
+        original = getattr(error, "original", error)
+        name = interaction.command.qualified_name if interaction.command else "?"
+        secrets = interaction_secret_values(interaction)
+        if secrets:  # the exception may quote a secret option: log its scrubbed traceback
+            logger.error("app command %s failed\n%s", name, failure_text(original, secrets))
+        else:
+            logger.error("app command %s failed", name, exc_info=original)
         if not interaction.response.is_done():
             await interaction.response.send_message(
                 "Something went wrong while running this command; it has been logged.",

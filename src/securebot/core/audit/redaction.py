@@ -10,6 +10,7 @@ command that ran reach the log.
 from __future__ import annotations
 
 import datetime as dt
+import traceback
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -103,3 +104,61 @@ def interaction_arguments(interaction: discord.Interaction[Any]) -> dict[str, st
         name: REDACTED if name in secrets else describe(value)
         for name, value in interaction.namespace
     }
+
+
+def _texts(value: Any) -> list[str]:
+    """How a value may be spelled in an exception's text: as is, and as inside its repr."""
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in _texts(item)]
+    text = str(value)
+    quoted = repr(value)[1:-1] if isinstance(value, str) else text
+    return [t for t in {text, quoted} if t]
+
+
+def secret_values(ctx: commands.Context[Any]) -> list[str]:
+    """The values of the secret parameters (and secret flags) ``ctx``'s command received, as
+    text, to keep them out of failure logs (see :func:`scrub`)."""
+    command = ctx.command
+    if command is None:
+        return []
+    secrets = command_info(command).secret_params
+    if not secrets:
+        return []
+    skip = 2 if command.cog is not None else 1
+    values: dict[str, Any] = dict(zip(command.params, ctx.args[skip:], strict=False))
+    values.update(ctx.kwargs)
+    found: list[str] = []
+    for name, value in values.items():
+        if name in secrets:
+            found.extend(_texts(value))
+        elif isinstance(value, commands.FlagConverter):
+            for flag_name, flag_value in _flag_items(value):
+                if flag_name in secrets or flag_name.replace("-", "_") in secrets:
+                    found.extend(_texts(flag_value))
+    return found
+
+
+def interaction_secret_values(interaction: discord.Interaction[Any]) -> list[str]:
+    """The values of a slash command's secret options, as text (see :func:`scrub`)."""
+    command = interaction.command
+    info = getattr(command, "extras", {}).get(COMMAND_INFO_KEY) if command is not None else None
+    if not isinstance(info, CommandInfo) or not info.secret_params:
+        return []
+    return [
+        text
+        for name, value in interaction.namespace
+        if name in info.secret_params
+        for text in _texts(value)
+    ]
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of each of ``secrets`` replaced by :data:`REDACTED`."""
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def failure_text(error: BaseException, secrets: Iterable[str]) -> str:
+    """The traceback of ``error`` with ``secrets`` scrubbed (for a log line)."""
+    return scrub("".join(traceback.format_exception(error)).rstrip(), secrets)
