@@ -65,3 +65,85 @@ async def test_metadata_in_sqlite_is_sealed_and_expires(tmp_path: Path) -> None:
     raw = _raw(tmp_path)
     assert b"very-private-channel" not in raw
     assert result.password.reveal().encode() not in raw
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("size", '"10\\r\\nSet-Cookie: x=1"'),
+        ("size", "-1"),
+        ("owner_id", '"77"'),
+        ("owner_id", "true"),
+        ("export_id", '"0123456789abcdef0123456789abcdef"'),  # another id than its key
+        ("export_id", '"../../etc/passwd"'),
+        ("object_key", "5"),
+        ("sha256", '"not-a-digest"'),
+        ("store", '"../local"'),
+        ("expires_at", '"never"'),
+        ("guild_id", '"6"'),
+    ],
+)
+async def test_a_tampered_record_reads_back_as_corrupt(tmp_path: Path, field, value) -> None:
+    """Metadata read back from storage is checked before anyone (the gateway) acts on it."""
+    import sqlite3
+
+    from securebot.errors import CorruptRecordError
+
+    db = tmp_path / "bot.sqlite3"
+    store = Store(SqliteBackend(db), keyring=Keyring.generate())
+    await store.open()
+    try:
+        metadata = StoreExportMetadata(store)
+        service = ExportService(
+            store=LocalExportStore(tmp_path / "objects"),
+            metadata=metadata,
+            signer=DownloadTokenSigner(Secret(os.urandom(32))),
+            gateway_url="https://gw.example",
+        )
+        info = ExportInfo("#c", BASE, channel_id=3, guild_id=4)
+        result = await service.export_messages(make_messages(2), info, owner_id=77)
+        export_id = result.record.export_id
+        assert await metadata.get(export_id) == result.record
+        with sqlite3.connect(db) as con:
+            changed = con.execute(
+                f"UPDATE docs SET body = json_set(body, '$.{field}', json(?)) WHERE key = ?",
+                (value, export_id),
+            ).rowcount
+        assert changed == 1
+        with pytest.raises(CorruptRecordError, match=export_id):
+            await metadata.get(export_id)
+    finally:
+        await store.close()
+
+
+async def test_one_tampered_record_does_not_stop_the_purge(tmp_path: Path) -> None:
+    import sqlite3
+
+    clock = Clock()
+    db = tmp_path / "bot.sqlite3"
+    store = Store(SqliteBackend(db), keyring=Keyring.generate(), clock=clock)
+    await store.open()
+    try:
+        metadata = StoreExportMetadata(store)
+        service = ExportService(
+            store=LocalExportStore(tmp_path / "objects", clock=clock),
+            metadata=metadata,
+            signer=DownloadTokenSigner(Secret(os.urandom(32)), clock=clock),
+            gateway_url="https://gw.example",
+            clock=clock,
+        )
+        info = ExportInfo("#c", BASE, channel_id=3, guild_id=4)
+        bad = await service.export_messages(make_messages(2), info, owner_id=77)
+        good = await service.export_messages(make_messages(2), info, owner_id=77)
+        with sqlite3.connect(db) as con:
+            con.execute(
+                "UPDATE docs SET body = json_set(body, '$.size', -1) WHERE key = ?",
+                (bad.record.export_id,),
+            )
+        assert [r.export_id for r in await metadata.owned_by(77)] == [good.record.export_id]
+        clock.now += 30 * 86_400  # past retention, within the records' own grace day
+        assert await service.purge_expired() == 1
+        with pytest.raises(RecordNotFoundError):
+            await metadata.get(good.record.export_id)
+    finally:
+        await store.close()

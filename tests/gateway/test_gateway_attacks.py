@@ -46,6 +46,16 @@ async def test_a_tampered_record_is_refused_alike_and_audited(env) -> None:
     assert (event.outcome, event.detail["reason"]) == ("404", "corrupt-record")
 
 
+async def test_a_record_with_a_header_in_its_size_is_refused(env) -> None:
+    result = await env.service.export_messages(make_messages(2), INFO, owner_id=OWNER)
+    env.metadata.documents[result.record.export_id]["size"] = "1\r\nSet-Cookie: a=b"
+    status, body, headers = await _request(result.link)
+    assert (status, body) == (404, NOT_FOUND_TEXT)
+    assert "Set-Cookie" not in headers
+    (event,) = await _events(env)
+    assert event.detail["reason"] == "corrupt-record"
+
+
 async def test_a_record_naming_another_export_is_refused(env) -> None:
     mine = await env.service.export_messages(make_messages(2), INFO, owner_id=OWNER)
     other = await env.service.export_messages(make_messages(3), INFO, owner_id=OWNER)

@@ -12,6 +12,7 @@ maps the same documents onto a collection.
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections.abc import Mapping
@@ -25,6 +26,8 @@ from securebot.errors import CorruptRecordError, DecryptionError, RecordNotFound
 #: Collection name of export records (also part of the sealed field's context).
 COLLECTION = "exports"
 _EXPORT_ID = re.compile(r"^[0-9a-f]{32}$")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_STORE = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
 
 def new_export_id() -> str:
@@ -59,6 +62,12 @@ class ExportRecord:
     #: Human label (``#general in Guild``): user-derived, sealed at rest.
     label: str = attrs.field(default="", repr=False)
 
+    def __attrs_post_init__(self) -> None:
+        problem = _record_problem(self)
+        if problem:
+            # Raised for records read back from storage too: nothing acts on a tampered one.
+            raise ValueError(f"export record: {problem}")
+
     def expired(self, now: float) -> bool:
         """Whether the export is past its retention at unix time ``now``."""
         return now >= self.expires_at
@@ -66,6 +75,47 @@ class ExportRecord:
     def download_name(self) -> str:
         """The file name a download is offered under (no channel or guild names)."""
         return f"securebot-export-{self.export_id[:8]}.7z"
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _record_problem(record: ExportRecord) -> str:
+    """What is wrong with ``record``'s values ("" when nothing): names the field, never the
+    value (it may come from a tampered document)."""
+    stored: Any = record  # typed as declared, but read back from storage: checked as it is
+    if not isinstance(stored.export_id, str) or not is_export_id(stored.export_id):
+        return "export_id is not an export id"
+    for name in ("owner_id", "size", "message_count"):
+        value = getattr(stored, name)
+        if not _is_int(value) or value < 0:
+            return f"{name} is not a non-negative integer"
+    for name in ("guild_id", "channel_id"):
+        value = getattr(stored, name)
+        if value is not None and not _is_int(value):
+            return f"{name} is not an integer"
+    for name in ("created_at", "expires_at"):
+        value = getattr(stored, name)
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+        ):
+            return f"{name} is not a time"
+    if not isinstance(stored.sha256, str) or not _SHA256.fullmatch(stored.sha256):
+        return "sha256 is not a hex SHA-256"
+    if not isinstance(stored.store, str) or not _STORE.fullmatch(stored.store):
+        return "store is not a store name"
+    if not isinstance(stored.object_key, str):
+        return "object_key is not text"
+    if not isinstance(stored.formats, tuple) or not all(
+        isinstance(name, str) for name in stored.formats
+    ):
+        return "formats is not a list of names"
+    if not isinstance(stored.label, str):
+        return "label is not text"
+    return ""
 
 
 def _label_context(record_id: str, guild_id: int | None) -> FieldContext:
@@ -97,7 +147,10 @@ def from_document(document: Mapping[str, Any], cipher: FieldCipher | None) -> Ex
                 bytes(sealed), _label_context(values["export_id"], values["guild_id"])
             )
             label = str(opened)
-        values["formats"] = tuple(values.get("formats", ()))
+        formats = values.get("formats", ())
+        if not isinstance(formats, list | tuple):
+            raise TypeError("formats")
+        values["formats"] = tuple(formats)
         return ExportRecord(**values, label=label)
     except (DecryptionError, KeyError, TypeError, ValueError) as exc:
         raise CorruptRecordError(
