@@ -296,6 +296,9 @@ class Bot(commands.AutoShardedBot):
             CORRELATION.reset(token)
             CORRELATION_GUILD.reset(guild_token)
             # the audit record (every invocation, allowed or denied): one tuple queued here
+            ran = ctx.command  # a group's subcommand once it was reached
+            if ran is not None and ran is not command:
+                command = ran
             verdicts: dict[Any, Verdict] | None = getattr(ctx, _VERDICTS, None)
             verdict = verdicts.get(command) if verdicts is not None else None
             arguments: dict[str, str] = {}
