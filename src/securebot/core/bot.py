@@ -285,6 +285,9 @@ class Bot(commands.AutoShardedBot):
             if self._check_once and not await self.can_run(ctx, call_once=True):
                 raise commands.CheckFailure("The global check once functions failed.")
             if RATE_LIMIT_KEY in command.extras:  # CooldownGate.check is a no-op otherwise
+                # permissions first (DESIGN §4): a refused user never spends a shared budget
+                if not await command.can_run(ctx):
+                    raise commands.CheckFailure(f"The check functions for {command} failed.")
                 await self.cooldowns.check(ctx)
             await command.invoke(ctx)
         except commands.CommandError as exc:
