@@ -141,3 +141,34 @@ async def test_head_then_get_on_one_connection_stays_in_step(env) -> None:
     assert head_response.startswith(b"HTTP/1.1 ")
     assert rest.startswith(b"HTTP/1.1 200"), rest[:40]
     assert rest.endswith(b"ok\n")
+
+
+async def test_malformed_requests_never_log_their_token(env, caplog) -> None:
+    """aiohttp logs a request it cannot parse with its request line (query string included)."""
+    import logging
+
+    result = await env.service.export_messages(make_messages(2), INFO, owner_id=OWNER)
+    target = urllib.parse.urlsplit(result.link)
+    token = urllib.parse.parse_qs(target.query)["token"][0]
+    line = f"{target.path}?{target.query}"
+    requests = [
+        f"GET {line}\x00 HTTP/1.1\r\nHost: x\r\n\r\n",
+        f"GET {line} HTTP/9.9\r\nHost: x\r\n\r\n",
+        f"GET {line}&pad={'b' * 9000} HTTP/1.1\r\nHost: x\r\n\r\n",
+        f"GET {line} HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
+    ]
+    with caplog.at_level(logging.DEBUG):
+        for request in requests:
+            reader, writer = await asyncio.open_connection(target.hostname, target.port)
+            writer.write(request.encode())
+            await writer.drain()
+            answer = await asyncio.wait_for(reader.read(), 10)
+            writer.close()
+            assert answer.split(b" ", 2)[1].startswith(b"4"), answer[:40]
+    logged = [
+        f"{r.name} {r.getMessage()} {r.exc_text or ''} {r.exc_info or ''}" for r in caplog.records
+    ]
+    assert any("Error handling request" in text for text in logged)  # still logged...
+    for text in logged:
+        assert token[:16] not in text  # ...without the token or a piece of it
+        assert token.split(".")[2][:12] not in text

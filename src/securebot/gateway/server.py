@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import ssl
 from typing import Any
 
@@ -12,6 +13,37 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_runner import AppRunner
 
 logger = logging.getLogger("securebot.gateway")
+
+#: A ``token`` query value (whole or cut short) and anything shaped like a download token.
+_TOKEN = re.compile(r"(?i)(?<![a-z0-9_])(token=)[^&\s'\"\\]*|\bv1\.[\w-]{8,}(?:\.[\w-]*)?")
+
+
+def _without_tokens(text: str) -> str:
+    return _TOKEN.sub(lambda m: f"{m.group(1) or ''}[redacted]", text)
+
+
+class _NoTokensFilter(logging.Filter):
+    """Removes download tokens from what aiohttp's request handler logs: a request it cannot
+    parse is logged with its request line, query string and all."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken format string must not leak its arguments
+            message = str(record.msg)
+        record.msg = _without_tokens(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = _without_tokens(record.exc_text)
+            record.exc_info = None  # formatters would format it again, token and all
+        return True
+
+
+#: The request handler's own logger (parse and handler errors), with tokens removed.
+server_logger = logging.getLogger("securebot.gateway.http")
+server_logger.addFilter(_NoTokensFilter())
 
 
 class PathOnlyAccessLogger(AbstractAccessLogger):
@@ -41,6 +73,7 @@ async def start(
         app,
         access_log_class=PathOnlyAccessLogger,
         access_log=logging.getLogger("securebot.gateway.access"),
+        logger=server_logger,
     )
     await runner.setup()
     site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
