@@ -44,7 +44,8 @@ class CoreCommands(securebot.Plugin):
         prefix = ctx.clean_prefix
         if name:
             found = ctx.bot.get_command(name.removeprefix(prefix))
-            if found is None or found.hidden:
+            if found is None or found.hidden or not await _may_run(found, ctx):
+                # a command the user may not run is not explained (nor said to exist)
                 await ctx.send(f"No command named `{name}`. Try `{prefix}help`.")
                 return
             usage = f"{prefix}{found.qualified_name} {found.usage or found.signature}".strip()
@@ -57,10 +58,7 @@ class CoreCommands(securebot.Plugin):
             for cmd in sorted(cog.get_commands(), key=lambda c: c.name):
                 if cmd.hidden:
                     continue
-                try:
-                    if not await cmd.can_run(ctx):
-                        continue
-                except commands.CommandError:
+                if not await _may_run(cmd, ctx):
                     continue
                 visible.append(f"  {prefix}{cmd.name} - {_summary(cmd)}")
             if visible:
@@ -74,3 +72,11 @@ class CoreCommands(securebot.Plugin):
         """Show the prefix this bot answers to."""
         configured = ctx.bot.config.bot.prefix if isinstance(ctx.bot, securebot.Bot) else "!"
         await ctx.send(f"My prefix here is `{configured}`; you can also mention me.")
+
+
+async def _may_run(command: commands.Command[Any, ..., Any], ctx: securebot.Context) -> bool:
+    """Whether the author may run ``command`` here (the permission engine and its checks)."""
+    try:
+        return await command.can_run(ctx)
+    except commands.CommandError:
+        return False
