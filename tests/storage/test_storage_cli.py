@@ -390,3 +390,42 @@ def test_a_production_configuration_is_enough_to_refuse(
     assert result.exit_code == 1
     assert "refusing to write personal data unencrypted" in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize("stderr", ["full", "closed"])
+def test_an_archive_whose_password_cannot_be_shown_is_not_left_behind(
+    env: dict[str, str], tmp_path: Path, stderr: str
+) -> None:
+    """The password exists only on standard error: when it cannot be written there (a full
+    device, a closed descriptor), the archive nobody could open is removed and the command
+    fails."""
+    import subprocess
+    import sys
+
+    asyncio.run(_fill(env))
+    archive = tmp_path / "user.7z"
+    command = [str(Path(sys.executable).with_name("securebot")), "storage", "export-user", "7"]
+    with open(os.devnull if stderr == "closed" else "/dev/full", "w") as sink:
+        done = subprocess.run(
+            [*command, "--archive", str(archive)],
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=sink,
+            preexec_fn=(lambda: os.close(2)) if stderr == "closed" else None,
+            check=False,
+            timeout=120,
+        )
+    assert done.returncode != 0
+    assert not archive.exists()
+    assert list(tmp_path.glob("*.7z*")) == []
+
+
+def test_a_write_failing_any_way_leaves_no_partial_file(tmp_path: Path) -> None:
+    from securebot.cli.archive_output import write_new_file
+
+    view = memoryview(b"x" * 1024)
+    view.release()  # writing it raises ValueError, not OSError
+    target = tmp_path / "out.json"
+    with pytest.raises(ValueError, match="released"):
+        write_new_file(target, view)  # type: ignore[arg-type]
+    assert not target.exists()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -131,6 +132,9 @@ def write_new_file(path: Path, data: bytes) -> None:
     except OSError as exc:
         path.unlink(missing_ok=True)
         raise ExportError(f"cannot write {path}: {exc.strerror}") from None
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def readme(*, about: str, member: str, store: str, command: str, when: dt.datetime) -> str:
@@ -158,17 +162,28 @@ def write_archive(path: Path, files: list[tuple[str, bytes]]) -> Archive:
     """
     from securebot.exports import build_archive, new_password
 
+    if sys.stderr is None:
+        raise ExportError(
+            "--archive shows the archive's password on standard error, which is closed; "
+            "nothing was written"
+        )
     password = new_password()
     built = build_archive(files, password)
     write_new_file(path, built.data)
-    click.echo(
-        f"wrote {path}: encrypted 7-Zip archive, {built.size} bytes\n"
-        f"  SHA-256:  {built.sha256}\n"
-        f"  password: {password.reveal()}\n"
-        "  The password is shown only now and stored nowhere: hand it over apart from the file.\n"
-        f"  Open it with: 7z x {path}",
-        err=True,
-    )
+    try:
+        click.echo(
+            f"wrote {path}: encrypted 7-Zip archive, {built.size} bytes\n"
+            f"  SHA-256:  {built.sha256}\n"
+            f"  password: {password.reveal()}\n"
+            "  The password is shown only now and stored nowhere: hand it over apart from the "
+            "file.\n"
+            f"  Open it with: 7z x {path}",
+            err=True,
+        )
+    except BaseException:
+        # Without its password the archive opens for nobody: do not leave it behind.
+        path.unlink(missing_ok=True)
+        raise
     return built
 
 
