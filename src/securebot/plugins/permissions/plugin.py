@@ -95,6 +95,28 @@ def hierarchy_problem(
     return ""
 
 
+async def _member_or_user(
+    guild: discord.Guild, target: discord.Member | discord.User | discord.Role
+) -> discord.Member | discord.User | discord.Role:
+    """``target`` as a member when it is one, asking Discord when the cache does not know it
+    (without the members intent most members are not cached): the hierarchy guard must see
+    their roles. A user who is not a member stays a user (no roles to protect); any other
+    failure refuses the change (fail closed)."""
+    if isinstance(target, discord.Role | discord.Member) or guild.owner_id == target.id:
+        return target
+    member = guild.get_member(target.id)
+    if member is not None:
+        return member
+    try:
+        return await guild.fetch_member(target.id)
+    except discord.NotFound:
+        return target
+    except discord.HTTPException:
+        raise commands.CheckFailure(
+            f"You can't change that now: could not check {target.name}'s roles; try again."
+        ) from None
+
+
 class Permissions(securebot.Plugin):
     """Giselle's permission commands: grants, channel lists, module switches, verbose mode."""
 
@@ -151,7 +173,7 @@ class Permissions(securebot.Plugin):
     ) -> str:
         """Apply ``step`` to ``module``'s policy for each target (hierarchy checked first),
         audit it as ``setting``, and return the targets as mentions for the reply."""
-        self._check_targets(ctx, targets)
+        await self._check_targets(ctx, targets)
 
         def change(policy: securebot.ModulePolicy) -> securebot.ModulePolicy:
             for target in targets:
@@ -167,7 +189,7 @@ class Permissions(securebot.Plugin):
         )
         return ", ".join(_mention(t) for t in targets)
 
-    def _check_targets(
+    async def _check_targets(
         self,
         ctx: securebot.Context,
         targets: list[discord.Member | discord.User | discord.Role],
@@ -176,7 +198,7 @@ class Permissions(securebot.Plugin):
         if not isinstance(actor, discord.Member):
             raise commands.NoPrivateMessage("this command only works in a server")
         for target in targets:
-            problem = hierarchy_problem(actor, target)
+            problem = hierarchy_problem(actor, await _member_or_user(actor.guild, target))
             if problem:
                 raise commands.CheckFailure(f"You can't change that: {problem}.")
 
