@@ -292,3 +292,23 @@ async def test_refusals_missing_permissions_and_closed_dms(
     assert emulator.dms(g.moderator) == []
     assert exports.service.metadata.documents == {}
     await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize(
+    "argument",
+    ["0", "-5", "2001", "99999999999999999999999", "abc", "1e3", "12.5", "0x10"],
+)
+async def test_savechat_refuses_counts_outside_1_to_2000(
+    emulator, discord_guild, bot, exports, argument: str
+) -> None:
+    g = discord_guild
+    _seed(emulator, g, 3)
+    await emulator.settle()
+    fetched = len(emulator.calls_to("GET /channels/{channel_id}/messages"))
+    refused = await emulator.ask(g.moderator, g.general, f"!savechat {argument}", timeout=30)
+    await emulator.settle()
+    assert not refused.content.startswith(("Exporting", "Done")), refused.content
+    assert len(emulator.calls_to("GET /channels/{channel_id}/messages")) == fetched
+    assert emulator.dms(g.moderator) == []
+    assert exports.service.metadata.documents == {}
+    assert list((exports.root / "store").rglob("*.7z")) == []
