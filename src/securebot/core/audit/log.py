@@ -199,6 +199,18 @@ class AuditLog:
         """The retained entries of ``chain``, decrypted (raises on an undecodable entry)."""
         return [self._decode(item) for item in await self.store.read(chain)]
 
+    async def readable_entries(self, chain: str) -> tuple[list[AuditEntry], list[int]]:
+        """The retained entries of ``chain`` that open, and the positions of those that do not
+        (tampered, or sealed under a key that is gone): a damaged entry never hides the rest."""
+        readable: list[AuditEntry] = []
+        unreadable: list[int] = []
+        for item in await self.store.read(chain):
+            try:
+                readable.append(self._decode(item))
+            except (DecryptionError, ValueError):
+                unreadable.append(item.seq)
+        return readable, unreadable
+
     def _decode(self, item: StoredEntry) -> AuditEntry:
         event = decode_record(item.record, item.chain, item.seq, self.sealer)
         return AuditEntry(item.chain, item.seq, item.prev_hash, item.hash, event)

@@ -152,11 +152,15 @@ class AuditLogPlugin(securebot.Plugin):
         await bot.audit_log.flush()
         chain = str(ctx.guild.id)
         report = await bot.audit_log.verify(chain)
-        entries = [
-            entry
-            for entry in reversed(await bot.audit_log.entries(chain))
+        readable, unreadable = await bot.audit_log.readable_entries(chain)
+        lines = [
+            (entry.seq, format_entry(entry.seq, entry.event))
+            for entry in readable
             if _matches(entry.event, flags, user_id)
         ]
+        if not (flags.user or flags.action or flags.kind or flags.outcome):
+            lines += [(seq, f"#{seq} unreadable: the entry does not open") for seq in unreadable]
+        entries = [line for _seq, line in sorted(lines, reverse=True)]
         pages = max(1, -(-len(entries) // PAGE_SIZE))
         if flags.page > pages:
             raise commands.BadArgument(f"`--page`: there are {pages} page(s)")
@@ -166,7 +170,7 @@ class AuditLogPlugin(securebot.Plugin):
             f"Audit log of {discord.utils.escape_markdown(ctx.guild.name)}: page {flags.page}/"
             f"{pages}, {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}, chain {state}"
         )
-        body = "\n".join(format_entry(entry.seq, entry.event) for entry in shown) or "(none)"
+        body = "\n".join(shown) or "(none)"
         await ctx.send(
             f"{header}\n```\n{body}\n```", allowed_mentions=discord.AllowedMentions.none()
         )
