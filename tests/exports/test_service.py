@@ -176,3 +176,19 @@ async def test_the_password_never_leaks(tmp_path: Path, caplog: pytest.LogCaptur
         for blob in stored_files:
             assert pw.encode() not in blob
             assert pw.encode("utf-16-le") not in blob
+
+
+async def test_a_link_token_is_redacted_from_logs_until_it_expires(tmp_path: Path) -> None:
+    """Links travel in a DM that discord.py logs at DEBUG: their bearer part is registered
+    with the redactor for as long as it works, then forgotten."""
+    import asyncio
+
+    from securebot.crypto import redact
+
+    service = _service(tmp_path)
+    service.signer = DownloadTokenSigner(Secret(os.urandom(32)), ttl=1, clock=service.clock)
+    result = await service.export_messages(make_messages(2), INFO, owner_id=5)
+    token = result.link.split("token=", 1)[1]
+    assert token not in redact(f"payload {{'content': '{result.link}'}}")
+    await asyncio.sleep(1.2)
+    assert token in redact(result.link)  # expired: the registry does not keep it

@@ -21,7 +21,7 @@ from urllib.parse import quote
 import attrs
 
 from securebot.core.audit.model import AuditEvent, EventKind
-from securebot.crypto import Secret
+from securebot.crypto import Secret, register_secret, unregister_secret
 from securebot.errors import ExportError, RecordNotFoundError
 from securebot.exports.archive import FAST_THRESHOLD, Archive, build_archive, new_password
 from securebot.exports.fetch import SAVECHAT_MAX, Progress, fetch_history
@@ -44,6 +44,14 @@ logger = logging.getLogger("securebot.exports")
 
 #: Lifetime of presigned URLs handed out (gateway redirects and gateway-less links).
 PRESIGN_SECONDS = 300
+
+
+def _redact_for(bearer: str, seconds: float) -> None:
+    """Have the log redactor remove ``bearer`` (a link's token, a presigned URL) while it
+    works: the DM carrying it is logged by discord.py at DEBUG. Forgotten once expired, so the
+    registry does not grow with every link."""
+    register_secret(bearer)
+    asyncio.get_running_loop().call_later(seconds, unregister_secret, bearer)
 
 
 class AuditSink(Protocol):
@@ -195,6 +203,7 @@ class ExportService:
             raise ExportError("this export has expired and was deleted")
         if self.gateway_url is not None and self.signer is not None:
             token = self.signer.mint(record.export_id, user_id)
+            _redact_for(token, self.signer.ttl)
             return f"{self.gateway_url}/exports/{record.export_id}?token={quote(token)}"
         url = await self.store.presign(
             record.object_key, expires_in=PRESIGN_SECONDS, filename=record.download_name()
@@ -204,6 +213,7 @@ class ExportService:
                 f"the {self.store.name!r} export store cannot make links by itself: "
                 "configure the download gateway (gateway_url and its signing key)"
             )
+        _redact_for(url, PRESIGN_SECONDS)
         return url
 
     # --- removal and retention --------------------------------------------------------------

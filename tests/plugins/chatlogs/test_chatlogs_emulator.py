@@ -312,3 +312,27 @@ async def test_savechat_refuses_counts_outside_1_to_2000(
     assert emulator.dms(g.moderator) == []
     assert exports.service.metadata.documents == {}
     assert list((exports.root / "store").rglob("*.7z")) == []
+
+
+async def test_the_download_token_is_in_no_log_line(
+    emulator, discord_guild, bot, exports, redaction, caplog
+) -> None:
+    """The link DM goes through discord.py, which logs request payloads at DEBUG: the token
+    in it must come out redacted, like the password."""
+    g = discord_guild
+    _seed(emulator, g, 3)
+    await emulator.settle()
+    caplog.set_level(logging.DEBUG)
+    await emulator.ask(g.moderator, g.general, "!savechat 3", timeout=30)
+    dms = await emulator.wait_for(
+        lambda: (d := emulator.dms(g.moderator)) and len(d) >= 2 and d, timeout=30
+    )
+    token = LINK.search(dms[0].content).group(1).split("token=", 1)[1]
+    password = PASSWORD.match(dms[1].content).group(1)
+    await emulator.settle()
+    texts = [logging.Formatter().format(r) for r in caplog.records]
+    haystack = "\n".join(texts)
+    assert "/exports/" in haystack  # the link DM's payload was logged...
+    assert password not in haystack
+    assert token not in haystack  # ...without its token
+    assert token.split(".")[2] not in haystack
