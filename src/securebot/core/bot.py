@@ -70,6 +70,8 @@ SILENT_RULES = frozenset(
     }
 )
 _VERDICTS = "_securebot_verdicts"
+#: Interactions decided but not yet recorded that the slash tree keeps at most.
+_PENDING_INTERACTIONS = 10_000
 #: Errors after which a command's arguments are not recorded (it was refused or did not parse).
 _NOT_RUN = (commands.CheckFailure, commands.UserInputError)
 #: The detail of a prefix command's audit record (none; read only when the event is built).
@@ -500,6 +502,12 @@ class SecureCommandTree(app_commands.CommandTree[Any]):
         verdict = await client.permissions.check_interaction(
             interaction, module=module, command_name=name, requirement=_app_requirement(command)
         )
+        if interaction.type is discord.InteractionType.autocomplete:
+            # suggestions only for who may run the command; a keystroke is no invocation:
+            # nothing recorded or kept, and an autocomplete cannot be answered with a message
+            return verdict.allowed
+        if len(self._verdicts) >= _PENDING_INTERACTIONS:  # never unbounded (oldest first)
+            del self._verdicts[next(iter(self._verdicts))]
         self._verdicts[interaction.id] = (verdict, time.perf_counter())
         if not verdict.allowed:
             self.record(interaction, None)
