@@ -76,7 +76,8 @@ async def test_metadata_in_sqlite_is_sealed_and_expires(tmp_path: Path) -> None:
         ("owner_id", "true"),
         ("export_id", '"0123456789abcdef0123456789abcdef"'),  # another id than its key
         ("export_id", '"../../etc/passwd"'),
-        ("object_key", "5"),
+        ("_sealed.object_key", '"AdgWaw7IRaQ6vJ0o6D0kpmHmw/cgBqtEopT/xgKgISxkAnvj5rRl"'),
+        ("_sealed.object_key", "5"),
         ("sha256", '"not-a-digest"'),
         ("store", '"../local"'),
         ("expires_at", '"never"'),
@@ -145,5 +146,60 @@ async def test_one_tampered_record_does_not_stop_the_purge(tmp_path: Path) -> No
         assert await service.purge_expired() == 1
         with pytest.raises(RecordNotFoundError):
             await metadata.get(good.record.export_id)
+    finally:
+        await store.close()
+
+
+async def test_an_object_key_moved_to_another_record_does_not_open(tmp_path: Path) -> None:
+    """Someone who can write the database but not the object store cannot point their own
+    record at another export's archive: not to download it, not to have the purge delete it."""
+    import json
+    import sqlite3
+
+    from securebot.errors import CorruptRecordError
+
+    clock = Clock()
+    db = tmp_path / "bot.sqlite3"
+    store = Store(SqliteBackend(db), keyring=Keyring.generate(), clock=clock)
+    await store.open()
+    objects = LocalExportStore(tmp_path / "objects", clock=clock)
+    try:
+        metadata = StoreExportMetadata(store)
+        service = ExportService(
+            store=objects,
+            metadata=metadata,
+            signer=DownloadTokenSigner(Secret(os.urandom(32)), clock=clock),
+            gateway_url="https://gw.example",
+            clock=clock,
+        )
+        info = ExportInfo("#c", BASE, channel_id=3, guild_id=4)
+        attacker = await service.export_messages(make_messages(2), info, owner_id=1)
+        clock.now += 20 * 86_400
+        victim = await service.export_messages(make_messages(2), info, owner_id=2)
+        with sqlite3.connect(db) as con:
+            bodies = {
+                key: json.loads(body)
+                for key, body in con.execute(
+                    "SELECT key, body FROM docs WHERE key IN (?, ?)",
+                    (attacker.record.export_id, victim.record.export_id),
+                )
+            }
+            stolen, mine = bodies[victim.record.export_id], bodies[attacker.record.export_id]
+            for holder, into in ((stolen, mine), (stolen.get("_sealed", {}), mine.get("_sealed"))):
+                if "object_key" in holder and into is not None:
+                    into["object_key"] = holder["object_key"]
+            con.execute(
+                "UPDATE docs SET body = ? WHERE key = ?",
+                (json.dumps(mine), attacker.record.export_id),
+            )
+        try:
+            got = (await metadata.get(attacker.record.export_id)).object_key
+        except CorruptRecordError:
+            got = None
+        assert got != victim.record.object_key
+        clock.now += 11 * 86_400  # the attacker's export is past retention, the victim's not
+        await service.purge_expired()
+        assert await objects.exists(victim.record.object_key)
+        assert (await metadata.get(victim.record.export_id)).object_key == victim.record.object_key
     finally:
         await store.close()

@@ -22,6 +22,7 @@ import attrs
 
 from securebot.crypto import GLOBAL_SCOPE, FieldCipher, FieldContext
 from securebot.errors import CorruptRecordError, DecryptionError, RecordNotFoundError
+from securebot.exports.stores.base import is_object_key
 
 #: Collection name of export records (also part of the sealed field's context).
 COLLECTION = "exports"
@@ -107,8 +108,8 @@ def _record_problem(record: ExportRecord) -> str:
         return "sha256 is not a hex SHA-256"
     if not isinstance(stored.store, str) or not _STORE.fullmatch(stored.store):
         return "store is not a store name"
-    if not isinstance(stored.object_key, str):
-        return "object_key is not text"
+    if not isinstance(stored.object_key, str) or not is_object_key(stored.object_key):
+        return "object_key is not an export object key"
     if not isinstance(stored.formats, tuple) or not all(
         isinstance(name, str) for name in stored.formats
     ):

@@ -1,9 +1,11 @@
 """Export metadata on the storage API: :class:`StoreExportMetadata` over a core ``Store``.
 
 Records are global (the gateway looks an export up by its id alone) and keyed by export id;
-``owner_id`` is the owner field (data-rights export and erasure find it) and indexed; the
-user-derived ``label`` is sealed by the Store. Each record expires with its export (``ttl``),
-so ``Store.purge`` removes stale metadata too.
+``owner_id`` is the owner field (data-rights export and erasure find it) and indexed. The
+user-derived ``label`` and the ``object_key`` are sealed by the Store, bound to their record:
+moved into another record, a key does not open, so someone who can write the database cannot
+point a record at another export's archive (to download it, or to have the purge delete it).
+Each record expires with its export (``ttl``), so ``Store.purge`` removes stale metadata too.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class ExportEntry:
     size: int = 0
     sha256: str = ""
     store: str = ""
-    object_key: str = ""
+    object_key: str = field(sensitive=True, default="")
     message_count: int = 0
     formats: tuple[str, ...] = ()
     label: str = field(sensitive=True, default="")

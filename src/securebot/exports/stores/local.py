@@ -174,8 +174,8 @@ class LocalExportStore:
     def _delete_sync(self, key: str) -> bool:
         try:
             parent, name = self._parent(key)
-        except FileNotFoundError:
-            return False
+        except (FileNotFoundError, RecordNotFoundError):
+            return False  # nothing there, or not an export key: nothing of ours to delete
         except OSError as exc:
             logger.warning(
                 "export store: not deleting %s: a directory on its path is a link or not a "
