@@ -336,3 +336,20 @@ async def test_the_download_token_is_in_no_log_line(
     assert password not in haystack
     assert token not in haystack  # ...without its token
     assert token.split(".")[2] not in haystack
+
+
+async def test_deletedm_by_id_reaches_no_message_outside_that_dm(
+    emulator, discord_guild, bot, discord_bot_account
+) -> None:
+    """An id of the bot's own message elsewhere (a guild channel, another user's DM) names
+    no message of this conversation: nothing is deleted."""
+    g = discord_guild
+    in_guild = await emulator.ask(g.moderator, g.general, "!ping")
+    emulator.dm(g.admin, discord_bot_account, "!ping")
+    (admins,) = await emulator.wait_for(lambda: emulator.dms(g.admin), timeout=5)
+    dm_channel = user_msg_channel(emulator, g.moderator, discord_bot_account)
+    for foreign in (in_guild, admins):
+        reply = await emulator.ask(g.moderator, dm_channel, f"!deletedm {foreign.id}")
+        assert reply.content == "There is no message with that id in this conversation."
+    assert in_guild.id in [m.id for m in emulator.messages(g.general)]
+    assert [m.id for m in emulator.dms(g.admin)] == [admins.id]
