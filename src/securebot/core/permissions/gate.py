@@ -85,6 +85,12 @@ FAILED_CHECK = Verdict.deny(
     "the permission settings could not be read; try again later", source="permissions:error"
 )
 
+#: The verdict in a server the bot has not cached (its settings cannot be read; fail closed).
+GUILD_UNAVAILABLE = Verdict.deny(
+    "this server is not available to me yet; try again in a moment",
+    source="permissions:guild-unavailable",
+)
+
 _EMPTY = GuildPolicy()
 #: A remembered engine verdict: policy, command and requirement it was decided for, the
 #: verdict and the query (for the plugin rules, which run every time).
@@ -384,10 +390,12 @@ class PermissionGate:
         found = self.remembered(ctx)
         if found is not None:
             return found
+        guild = ctx.guild
+        if guild is None and not isinstance(ctx.channel, discord.abc.PrivateChannel):
+            return GUILD_UNAVAILABLE  # a server message whose server is not cached: no DM
         command = ctx.command
         cog = command.cog if command is not None else None
         module = cog.qualified_name if cog is not None else "core"
-        guild = ctx.guild
         policy = await self.policy(guild.id if guild is not None else None)
         author = ctx.author
         requirement = requirement_of(command)
