@@ -172,3 +172,37 @@ async def test_malformed_requests_never_log_their_token(env, caplog) -> None:
     for text in logged:
         assert token[:16] not in text  # ...without the token or a piece of it
         assert token.split(".")[2][:12] not in text
+
+
+async def test_no_store_is_consulted_before_the_token_holds(env) -> None:
+    """Whether an export exists cannot leak through timing: a request whose token does not hold
+    (forged, expired, for another export, malformed) never reaches the metadata or the store."""
+    import os
+
+    from securebot.crypto import Secret
+    from securebot.exports import DownloadTokenSigner
+
+    result = await env.service.export_messages(make_messages(2), INFO, owner_id=OWNER)
+    export_id = result.record.export_id
+    looked_up: list[str] = []
+    original_get = env.metadata.get
+
+    async def counting_get(wanted: str):
+        looked_up.append(wanted)
+        return await original_get(wanted)
+
+    env.gateway.metadata.get = counting_get
+    forged = DownloadTokenSigner(Secret(os.urandom(32)), clock=env.clock).mint(export_id, OWNER)
+    other = env.gateway.signer.mint("e" * 32, OWNER)
+    stale = env.gateway.signer.mint(export_id, OWNER, ttl=1)
+    env.clock.now += 2
+    for token in (forged, other, stale, "v1.x.y", ""):
+        url = f"{env.base_url}/exports/{export_id}?token={urllib.parse.quote(token)}"
+        assert (await _request(url))[:2] == (404, NOT_FOUND_TEXT)
+    for unknown in ("e" * 32, "0" * 32):  # a well-formed id that does not exist, same answer
+        url = f"{env.base_url}/exports/{unknown}?token={urllib.parse.quote(forged)}"
+        assert (await _request(url))[:2] == (404, NOT_FOUND_TEXT)
+    assert looked_up == []
+    fresh = env.gateway.signer.mint(export_id, OWNER)
+    assert (await _request(f"{env.base_url}/exports/{export_id}?token={fresh}"))[0] == 200
+    assert looked_up == [export_id]
