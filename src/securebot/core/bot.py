@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 import types
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import discord
@@ -91,6 +91,21 @@ def _prefix_list(prefix: str, mentions: list[str]) -> list[str]:
     if any(mention.startswith(prefix) for mention in mentions):
         return [*mentions, prefix]
     return [prefix, *mentions]
+
+
+def _printable(line: str) -> str:
+    if line.isprintable():
+        return line
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in line)
+
+
+def failure_lines(error: BaseException, secrets: Iterable[str]) -> str:
+    """The traceback of a failed command for its log line: secret argument values scrubbed,
+    control characters (ANSI escapes, carriage returns...) shown escaped, and every line
+    indented with ``"  | "`` after a newline, so text a user typed into the exception can
+    neither forge a log line nor drive the operator's terminal."""
+    text = failure_text(error, secrets)
+    return "".join(f"\n  | {_printable(line)}" for line in text.split("\n"))
 
 
 class AccessDenied(commands.CheckFailure):
@@ -361,16 +376,12 @@ class Bot(commands.AutoShardedBot):
         plugin = ctx.cog.qualified_name if ctx.cog else "core"
         command = ctx.command.qualified_name if ctx.command else "?"
         original = getattr(error, "original", error)
-        secrets = secret_values(ctx)
-        if secrets:  # the exception may quote a secret argument: log its scrubbed traceback
-            logger.error(
-                "command %s of plugin %s failed\n%s",
-                command,
-                plugin,
-                failure_text(original, secrets),
-            )
-        else:
-            logger.error("command %s of plugin %s failed", command, plugin, exc_info=original)
+        logger.error(
+            "command %s of plugin %s failed%s",
+            command,
+            plugin,
+            failure_lines(original, secret_values(ctx)),
+        )
         await ctx.send("Something went wrong while running this command; it has been logged.")
 
     async def _refuse(self, ctx: Context, verdict: Verdict) -> None:
@@ -480,10 +491,7 @@ class SecureCommandTree(app_commands.CommandTree[Any]):
         original = getattr(error, "original", error)
         name = interaction.command.qualified_name if interaction.command else "?"
         secrets = interaction_secret_values(interaction)
-        if secrets:  # the exception may quote a secret option: log its scrubbed traceback
-            logger.error("app command %s failed\n%s", name, failure_text(original, secrets))
-        else:
-            logger.error("app command %s failed", name, exc_info=original)
+        logger.error("app command %s failed%s", name, failure_lines(original, secrets))
         if not interaction.response.is_done():
             await interaction.response.send_message(
                 "Something went wrong while running this command; it has been logged.",
