@@ -206,3 +206,27 @@ async def test_no_store_is_consulted_before_the_token_holds(env) -> None:
     fresh = env.gateway.signer.mint(export_id, OWNER)
     assert (await _request(f"{env.base_url}/exports/{export_id}?token={fresh}"))[0] == 200
     assert looked_up == [export_id]
+
+
+async def test_the_access_log_cannot_be_forged_through_the_path(env, caplog) -> None:
+    """The access line shows the path as sent: an encoded line break cannot start a fake line."""
+    import logging
+
+    forged = "%0A127.0.0.1%20GET%20/exports/" + "a" * 32 + "%20200%200.1ms%E2%80%A8x%0D"
+    target = urllib.parse.urlsplit(env.base_url)
+    with caplog.at_level(logging.INFO, logger="securebot.gateway.access"):
+        assert (await _request(f"{env.base_url}/exports/{forged}?token=x"))[0] == 404
+        # The same, unencoded: UTF-8 line separators straight in the request line.
+        reader, writer = await asyncio.open_connection(target.hostname, target.port)
+        writer.write(
+            b"GET /exports/\xe2\x80\xa8fake\xc2\x85line?token=x HTTP/1.1\r\n"
+            b"Host: x\r\nConnection: close\r\n\r\n"
+        )
+        await writer.drain()
+        await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+    lines = [r.getMessage() for r in caplog.records if r.name == "securebot.gateway.access"]
+    assert len(lines) == 2
+    for line in lines:
+        assert len(line.splitlines()) == 1, line
+        assert "token" not in line

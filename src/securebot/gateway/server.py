@@ -7,6 +7,7 @@ import logging
 import re
 import ssl
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -41,6 +42,9 @@ class _NoTokensFilter(logging.Filter):
         return True
 
 
+#: Characters an access-log path keeps as they are (printable ASCII; the rest is encoded).
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+
 #: The request handler's own logger (parse and handler errors), with tokens removed.
 server_logger = logging.getLogger("securebot.gateway.http")
 server_logger.addFilter(_NoTokensFilter())
@@ -50,12 +54,17 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
     """Access log lines without query strings (download tokens live there)."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        """One line: remote, method, path (no query), status, duration."""
+        """One line: remote, method, path (as sent, no query), status, duration.
+
+        The path is shown percent-encoded, never decoded: an encoded line break cannot start
+        a forged line.
+        """
+        path = quote(request.raw_path.partition("?")[0], safe=_PATH_SAFE)
         self.logger.info(
             "%s %s %s %s %.1fms",
             request.remote,
             request.method,
-            request.path,
+            path,
             response.status,
             time * 1000,
         )
