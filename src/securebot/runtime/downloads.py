@@ -6,7 +6,8 @@ shares the signing key with the bot through a secret source. In development (``g
 :func:`development_downloads` serves the local export store from the bot's process, over plain
 HTTP on the loopback address only, with a random signing key made for this run (links stop
 working when the process ends), and returns the configuration that points the ``chatlogs``
-plugin at it.
+plugin at it (the key as a :class:`~securebot.crypto.Secret` in ``token_key``: never in the
+environment, which processes the bot starts would inherit).
 
 It does nothing in production, when ``chatlogs`` is not enabled, or when ``[plugin.chatlogs]``
 already names a gateway or an S3 bucket.
@@ -14,10 +15,8 @@ already names a gateway or an S3 bucket.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import logging
-import os
 import secrets
 import types
 from collections.abc import AsyncIterator
@@ -40,8 +39,6 @@ log = logging.getLogger("securebot.runtime")
 
 #: The plugin whose settings name the export store and gateway.
 EXPORTS_PLUGIN = "chatlogs"
-#: Environment variable (of this process only) through which the plugin reads this run's key.
-DEVELOPMENT_KEY_ENV = "SECUREBOT_DEVELOPMENT_EXPORT_TOKEN_KEY"
 
 
 @attrs.frozen
@@ -91,17 +88,13 @@ async def development_downloads(
     )
     runner, port = await start(create_app(gateway, hsts=False), host="127.0.0.1", port=0)
     url = f"http://127.0.0.1:{port}"
-    settings.update(gateway_url=url, token_key_env=DEVELOPMENT_KEY_ENV)
+    # The key reaches the plugin inside the configuration it is handed, never through the
+    # environment: processes the bot starts inherit the environment.
+    settings.update(gateway_url=url, token_key=Secret(key))
     plugins = {**config.plugin, EXPORTS_PLUGIN: types.MappingProxyType(settings)}
     evolved = attrs.evolve(config, plugin=types.MappingProxyType(plugins))
-    previous = os.environ.get(DEVELOPMENT_KEY_ENV)
-    os.environ[DEVELOPMENT_KEY_ENV] = base64.urlsafe_b64encode(key).decode("ascii")
     log.info("development download gateway for exports on %s (loopback only)", url)
     try:
         yield DevelopmentDownloads(url=url, config=evolved, gateway=gateway)
     finally:
-        if previous is None:
-            os.environ.pop(DEVELOPMENT_KEY_ENV, None)
-        else:
-            os.environ[DEVELOPMENT_KEY_ENV] = previous
         await runner.cleanup()

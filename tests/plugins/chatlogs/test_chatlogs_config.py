@@ -49,6 +49,8 @@ BOT = SimpleNamespace(
         ({"gateway_url": "http://127.0.0.1:8080"}, "https:// in production"),
         ({"gateway_url": 42}, "https://"),
         ({"gateway_url": "https://gw.example", "token_key_env": "NO_SUCH_VAR_X"}, "NO_SUCH_VAR_X"),
+        ({"gateway_url": "https://gw.example", "token_key": "a" * 44}, "never in a configuration"),
+        ({"token_key": "a" * 44}, "never in a configuration"),
     ],
 )
 def test_bad_settings_stop_the_start(settings, message) -> None:

@@ -14,10 +14,11 @@ Configuration (``[plugin.chatlogs]``): ``store_dir`` (archives; default ``export
 ``s3_bucket`` + ``kms_key_id`` (+ ``s3_endpoint``) for S3,
 ``gateway_url`` (the download gateway, ``https://...``; ``http://127.0.0.1:...`` in development
 only) and ``token_key_env`` (the environment variable holding the gateway's base64 signing key;
-default ``SECUREBOT_EXPORT_TOKEN_KEY``). Without a gateway, the local store cannot make links and
-``savechat`` says so instead of exporting (a warning is logged at startup). In development, the
-composition root (:mod:`securebot.runtime.downloads`) runs a loopback gateway in the bot's
-process when none is configured.
+default ``SECUREBOT_EXPORT_TOKEN_KEY``; the composition root may instead hand the key over as a
+``Secret`` in ``token_key``, which no configuration file can hold). Without a gateway, the local
+store cannot make links and ``savechat`` says so instead of exporting (a warning is logged at
+startup). In development, the composition root (:mod:`securebot.runtime.downloads`) runs a
+loopback gateway in the bot's process when none is configured.
 """
 
 from __future__ import annotations
@@ -87,15 +88,18 @@ def _gateway_url_problem(url: object, *, production: bool) -> str:
 def _service_from_settings(
     settings: Mapping[str, Any], bot: securebot.Bot, *, production: bool = True
 ) -> ExportService:
-    unknown = set(settings) - {"gateway_url", "token_key_env"} - OBJECT_STORE_SETTINGS
+    unknown = set(settings) - {"gateway_url", "token_key_env", "token_key"} - OBJECT_STORE_SETTINGS
     if unknown:
         raise ConfigError(f"[plugin.chatlogs]: unknown setting(s) {', '.join(sorted(unknown))}")
+    given = _given_signer(settings["token_key"]) if "token_key" in settings else None
     gateway_url = settings.get("gateway_url")
     signer = None
     if gateway_url is not None:
         problem = _gateway_url_problem(gateway_url, production=production)
         if problem:
             raise ConfigError(f"[plugin.chatlogs] {problem}")
+        if given is not None:
+            return _service(settings, bot, gateway_url, given)
         env = settings.get("token_key_env", DEFAULT_KEY_ENV)
         encoded = os.environ.get(str(env), "")
         try:
@@ -108,6 +112,26 @@ def _service_from_settings(
                 f"${env}; generate one with `securebot gateway new-key`"
             )
         signer = DownloadTokenSigner(Secret(key))
+    return _service(settings, bot, gateway_url, signer)
+
+
+def _given_signer(key: object) -> DownloadTokenSigner:
+    """The signer for a key the composition root handed over (``token_key``)."""
+    if not isinstance(key, Secret) or not isinstance(key.reveal(), bytes) or len(key) < 32:
+        raise ConfigError(
+            "[plugin.chatlogs] token_key is set by the program that runs the bot (a Secret of "
+            "≥ 32 bytes), never in a configuration file: put the key in the environment and "
+            "name the variable with token_key_env"
+        )
+    return DownloadTokenSigner(key)
+
+
+def _service(
+    settings: Mapping[str, Any],
+    bot: securebot.Bot,
+    gateway_url: str | None,
+    signer: DownloadTokenSigner | None,
+) -> ExportService:
     store = getattr(bot, "store", None)
     metadata: Any
     metadata = StoreExportMetadata(store) if store is not None else MemoryExportMetadataStore()
