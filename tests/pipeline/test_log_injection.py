@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import securebot
-from securebot.core.bot import failure_lines
+from securebot.core.logtext import failure_lines
 from securebot.plugins.core_commands import CoreCommands
 from securebot.testing.emulator import Emulator, StandardGuild
 
@@ -32,6 +32,11 @@ class Fragile(securebot.Plugin):
     @securebot.command()
     async def rename(self, ctx: securebot.Context, *, name: str) -> None:
         raise ValueError(f"cannot rename to {name}")
+
+    @securebot.hookimpl
+    async def securebot_on_message(self, message: discord.Message) -> None:
+        if message.content.startswith("observe"):
+            raise ValueError(f"cannot parse {message.content}")
 
     @app_commands.command(name="slashrename", description="rename")
     async def slashrename(self, interaction: discord.Interaction, name: str) -> None:
@@ -77,6 +82,20 @@ async def test_a_slash_failure_cannot_forge_log_lines(
         interaction = emulator.slash(g.member, g.general, "slashrename", {"name": FORGED})
         await emulator.wait_for_response(interaction)
     (record,) = [r for r in caplog.records if r.name == "securebot.bot"]
+    _assert_contained(caplog.handler.format(record))
+
+
+async def test_an_observer_failure_cannot_forge_log_lines(
+    securebot_bot: securebot.Bot,
+    emulator: Emulator,
+    discord_guild: StandardGuild,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    g = discord_guild
+    with caplog.at_level(logging.ERROR, logger="securebot"):
+        emulator.send(g.member, g.general, f"observe {FORGED}")
+        await emulator.settle()
+    (record,) = [r for r in caplog.records if r.name == "securebot.plugins"]
     _assert_contained(caplog.handler.format(record))
 
 

@@ -62,6 +62,7 @@ async def test_a_failing_prefix_command_logs_no_secret_argument(
     assert "ValueError" in logged
     assert PIN not in logged
     assert "<redacted>" in logged
+    assert not [r for r in failures if PIN in str(vars(r))]  # nor anywhere on the record
 
 
 async def test_a_failing_slash_command_logs_no_secret_option(
@@ -80,3 +81,4 @@ async def test_a_failing_slash_command_logs_no_secret_option(
     assert "ValueError" in logged
     assert PIN not in logged
     assert "<redacted>" in logged
+    assert not [r for r in failures if PIN in str(vars(r))]

@@ -15,10 +15,9 @@ storage-backed stores): ``permissions``, ``cooldowns``, ``audit_log``/``auditor`
 
 from __future__ import annotations
 
-import logging
 import time
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import discord
@@ -40,10 +39,11 @@ from securebot.core.audit import (
     outcome_of,
 )
 from securebot.core.audit.model import AuditEntry
-from securebot.core.audit.redaction import failure_text, interaction_secret_values, secret_values
+from securebot.core.audit.redaction import interaction_secret_values, secret_values
 from securebot.core.config import Config
 from securebot.core.cooldowns import RATE_LIMIT_KEY, CooldownGate
 from securebot.core.grammar import full_usage
+from securebot.core.logtext import SCRUB_KEY, contained_logger
 from securebot.core.permissions import PermissionGate, Requirement, rule_of
 from securebot.core.permissions.gate import FAILED_CHECK as _GATE_FAILED_CHECK
 from securebot.core.plugin import Context
@@ -52,7 +52,7 @@ from securebot.core.rules import AccessRequest, Decision, Verdict
 from securebot.core.scheduler import MemoryJobStore, Scheduler, SystemClock
 from securebot.core.storage import Store
 
-logger = logging.getLogger("securebot.bot")
+logger = contained_logger("securebot.bot")  # tracebacks quoting user input stay contained
 
 #: The verdict when no rule has an opinion. The permission engine plugin narrows this.
 DEFAULT_VERDICT = Verdict.allow("no rule objected", source="core")
@@ -91,21 +91,6 @@ def _prefix_list(prefix: str, mentions: list[str]) -> list[str]:
     if any(mention.startswith(prefix) for mention in mentions):
         return [*mentions, prefix]
     return [prefix, *mentions]
-
-
-def _printable(line: str) -> str:
-    if line.isprintable():
-        return line
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in line)
-
-
-def failure_lines(error: BaseException, secrets: Iterable[str]) -> str:
-    """The traceback of a failed command for its log line: secret argument values scrubbed,
-    control characters (ANSI escapes, carriage returns...) shown escaped, and every line
-    indented with ``"  | "`` after a newline, so text a user typed into the exception can
-    neither forge a log line nor drive the operator's terminal."""
-    text = failure_text(error, secrets)
-    return "".join(f"\n  | {_printable(line)}" for line in text.split("\n"))
 
 
 class AccessDenied(commands.CheckFailure):
@@ -376,11 +361,12 @@ class Bot(commands.AutoShardedBot):
         plugin = ctx.cog.qualified_name if ctx.cog else "core"
         command = ctx.command.qualified_name if ctx.command else "?"
         original = getattr(error, "original", error)
-        logger.error(
-            "command %s of plugin %s failed%s",
+        logger.error(  # secret arguments scrubbed from the traceback (securebot.core.logtext)
+            "command %s of plugin %s failed",
             command,
             plugin,
-            failure_lines(original, secret_values(ctx)),
+            exc_info=original,
+            extra={SCRUB_KEY: secret_values(ctx)},
         )
         await ctx.send("Something went wrong while running this command; it has been logged.")
 
@@ -490,8 +476,12 @@ class SecureCommandTree(app_commands.CommandTree[Any]):
             return
         original = getattr(error, "original", error)
         name = interaction.command.qualified_name if interaction.command else "?"
-        secrets = interaction_secret_values(interaction)
-        logger.error("app command %s failed%s", name, failure_lines(original, secrets))
+        logger.error(
+            "app command %s failed",
+            name,
+            exc_info=original,
+            extra={SCRUB_KEY: interaction_secret_values(interaction)},
+        )
         if not interaction.response.is_done():
             await interaction.response.send_message(
                 "Something went wrong while running this command; it has been logged.",

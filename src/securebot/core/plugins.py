@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import inspect
-import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -24,6 +23,7 @@ import discord
 import pluggy
 
 from securebot.core import hookspecs
+from securebot.core.logtext import contained_logger
 from securebot.core.markers import ASYNC_HOOK_ATTRIBUTE, PROJECT_NAME
 from securebot.core.plugin import Plugin
 from securebot.core.rules import Verdict, combine
@@ -41,7 +41,7 @@ FIRST_PARTY_DISTRIBUTION = "securebot"
 #: Intents every securebot bot needs, whatever its plugins: guild and channel state.
 BASE_INTENTS = discord.Intents(guilds=True)
 
-logger = logging.getLogger("securebot.plugins")
+logger = contained_logger("securebot.plugins")  # tracebacks quoting user input stay contained
 
 
 @attrs.frozen

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeAlias
@@ -21,9 +20,10 @@ from securebot.core.audit.chain import VerifyReport, record_hash, verify_chain
 from securebot.core.audit.model import GLOBAL_CHAIN, AuditEntry, AuditEvent, EventKind
 from securebot.core.audit.sealing import FieldSealer, PlainSealer, decode_record, seal_record
 from securebot.core.audit.store import AuditStore, StoredEntry
+from securebot.core.logtext import contained_logger
 from securebot.errors import ConflictError, DecryptionError
 
-logger = logging.getLogger("securebot.audit")
+logger = contained_logger("securebot.audit")  # tracebacks quoting user input stay contained
 
 #: Observer called with each sealed entry (the bot forwards to ``securebot_on_audit_event``).
 EntryObserver = Callable[[AuditEntry], Awaitable[None]]

@@ -10,7 +10,6 @@ command that ran reach the log.
 from __future__ import annotations
 
 import datetime as dt
-import traceback
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -150,15 +149,3 @@ def interaction_secret_values(interaction: discord.Interaction[Any]) -> list[str
         if name in info.secret_params
         for text in _texts(value)
     ]
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of each of ``secrets`` replaced by :data:`REDACTED`."""
-    for secret in sorted(set(secrets), key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    return text
-
-
-def failure_text(error: BaseException, secrets: Iterable[str]) -> str:
-    """The traceback of ``error`` with ``secrets`` scrubbed (for a log line)."""
-    return scrub("".join(traceback.format_exception(error)).rstrip(), secrets)

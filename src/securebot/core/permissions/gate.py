@@ -8,13 +8,13 @@ engine against the guild's stored :class:`GuildPolicy` (cached in memory, loaded
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 import discord
 from discord.ext import commands
 
+from securebot.core.logtext import contained_logger
 from securebot.core.permissions.engine import evaluate, needs_member_permissions
 from securebot.core.permissions.model import (
     GuildPolicy,
@@ -78,7 +78,7 @@ class MemoryPolicyStore:
         self.policies[guild_id] = policy
 
 
-logger = logging.getLogger("securebot.permissions")
+logger = contained_logger("securebot.permissions")  # tracebacks quoting user input stay contained
 
 #: The verdict when the permission check itself fails (fail closed).
 FAILED_CHECK = Verdict.deny(

@@ -14,18 +14,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from securebot.core.logtext import contained_logger
 from securebot.core.scheduler.clock import Clock, SystemClock
 from securebot.core.scheduler.lock import JobLock
 from securebot.core.scheduler.model import Job, JobRun
 from securebot.core.scheduler.store import JobStore
 from securebot.errors import DuplicateRegistrationError
 
-logger = logging.getLogger("securebot.scheduler")
+logger = contained_logger("securebot.scheduler")  # tracebacks quoting user input stay contained
 
 #: A job handler: runs one due job.
 JobHandler = Callable[[JobRun], Awaitable[None]]
