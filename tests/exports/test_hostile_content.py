@@ -18,6 +18,7 @@ from securebot.exports import ExportAttachment, ExportEmbed, ExportInfo, ExportM
 from securebot.exports.formats import (
     BUILTIN_FORMATS,
     CSV_COLUMNS,
+    readme_text,
     render_csv,
     render_html,
     render_jsonl,
@@ -97,6 +98,7 @@ hostile = settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow
 def test_every_format_renders_valid_utf8(msgs: list[ExportMessage], info: ExportInfo) -> None:
     for fmt in BUILTIN_FORMATS:
         render_one(fmt, msgs, info).decode("utf-8")  # strict: no CESU-8 surrogate bytes
+    readme_text(info, len(msgs), BUILTIN_FORMATS).decode("utf-8")
 
 
 def _original(text: str) -> str:
