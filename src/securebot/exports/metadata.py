@@ -28,7 +28,7 @@ from securebot.exports.stores.base import is_object_key
 COLLECTION = "exports"
 _EXPORT_ID = re.compile(r"^[0-9a-f]{32}$")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_STORE = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+_STORE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 def new_export_id() -> str:
