@@ -98,6 +98,34 @@ async def test_local_purge_removes_objects_past_retention_and_nothing_else(tmp_p
     assert stray.exists()
 
 
+async def test_local_purge_deletes_nothing_through_a_directory_swapped_after_the_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock(1_800_000_000.0)
+    store = LocalExportStore(tmp_path / "store", clock=clock)
+    key = new_object_key(NOW)
+    await store.put(key, b"old", sha256=_sha(b"old"))
+    month = (tmp_path / "store" / key).parent
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / Path(key).name
+    victim.write_bytes(b"not the store's")
+    os.utime(victim, (0, 0))
+    scan = Path.rglob
+
+    def scan_then_swap(self: Path, pattern: str) -> Iterator[Path]:
+        found = list(scan(self, pattern))
+        (month / Path(key).name).unlink()  # the month directory becomes a link outside
+        month.rmdir()
+        month.symlink_to(outside, target_is_directory=True)
+        return iter(found)
+
+    monkeypatch.setattr(Path, "rglob", scan_then_swap)
+    clock.now += 31 * DAY
+    assert await store.purge() == 0
+    assert victim.read_bytes() == b"not the store's"
+
+
 # --- S3 against moto's server ------------------------------------------------------------------
 
 boto3 = pytest.importorskip("boto3")

@@ -196,21 +196,36 @@ class LocalExportStore:
         """Remove the archive under ``key`` (a link there is removed, never its target)."""
         return await asyncio.to_thread(self._delete_sync, key)
 
+    def _delete_if_older_sync(self, key: str, cutoff: float) -> bool:
+        """Remove the regular file under ``key`` if modified before ``cutoff``.
+
+        Checked and removed through the descriptor of its directory (walked without following
+        links), so a directory swapped for a link after the scan cannot redirect the delete.
+        """
+        try:
+            parent, name = self._parent(key)
+        except (OSError, RecordNotFoundError):
+            return False
+        try:
+            info = os.stat(name, dir_fd=parent, follow_symlinks=False)
+            if not stat.S_ISREG(info.st_mode) or info.st_mtime >= cutoff:
+                return False
+            os.unlink(name, dir_fd=parent)
+        except FileNotFoundError:
+            return False
+        finally:
+            os.close(parent)
+        return True
+
     def _purge_sync(self) -> int:
         cutoff = self.clock() - self.retention.total_seconds()
         base = self.root / EXPORT_PREFIX
-        removed = 0
         if not base.is_dir():
             return 0
-        for path in base.rglob("*.7z"):
-            key = path.relative_to(self.root).as_posix()
-            if not is_object_key(key) or not path.is_file() or path.is_symlink():
-                continue
-            if path.stat().st_mtime < cutoff:
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
-                    removed += 1
-        return removed
+        keys = [path.relative_to(self.root).as_posix() for path in base.rglob("*.7z")]
+        return sum(
+            1 for key in keys if is_object_key(key) and self._delete_if_older_sync(key, cutoff)
+        )
 
     async def purge(self) -> int:
         """Remove archives older than the retention; nothing else in the directory is touched."""
