@@ -184,6 +184,11 @@ class SchedulerPlugin(securebot.Plugin):
         channel = flags.channel or ctx.channel
         if not isinstance(channel, discord.TextChannel):
             raise commands.BadArgument("`--channel` must be a text channel")
+        perms = channel.permissions_for(ctx.author)
+        if not (perms.view_channel and perms.send_messages):  # checked again when due
+            raise commands.CheckFailure(
+                "You can't schedule commands in that channel: you cannot post there."
+            )
         text = flags.command.strip()
         prefix = ctx.clean_prefix if ctx.prefix else ""
         if prefix and text.startswith(prefix):
