@@ -72,6 +72,15 @@ def _text(message: str) -> str:
     return text
 
 
+def _may_repeat_in(channel: Any, member: Any) -> bool:
+    """Whether ``member`` may keep a repeating message in ``channel``: see it, post in it and
+    manage its messages (what ``repeat`` needs), so the bot never posts where they cannot."""
+    if not isinstance(member, discord.Member) or not hasattr(channel, "permissions_for"):
+        return False
+    perms: discord.Permissions = channel.permissions_for(member)
+    return perms.view_channel and perms.send_messages and perms.manage_messages
+
+
 class Alarm(securebot.Plugin):
     """Reminders and repeating messages."""
 
@@ -282,9 +291,11 @@ class Alarm(securebot.Plugin):
         await self._handle(run, REPEAT_KIND, self._post_repeat)
 
     async def _post_repeat(self, bot: securebot.Bot, job: Any) -> str:
-        problem, _member, channel = await self._recheck(bot, job)
-        if problem or channel is None:
+        problem, member, channel = await self._recheck(bot, job)
+        if problem or channel is None or member is None:
             return problem or "skipped"
+        if not _may_repeat_in(channel, member):
+            return "skipped:member-cannot-send"
         if not channel.permissions_for(channel.guild.me).send_messages:
             return "skipped:bot-cannot-send"
         previous = self.last_posts.get(job.id)
@@ -331,6 +342,11 @@ class Alarm(securebot.Plugin):
             text, interval = _text(found.group(2)), dt.timedelta(minutes=minutes)
         if interval < dt.timedelta(minutes=1):
             raise commands.BadArgument("the interval is at least 1 minute")
+        if not _may_repeat_in(channel, ctx.author):  # checked again before every post
+            raise commands.CheckFailure(
+                "You can't make repeating messages in that channel: you need to post and "
+                "manage messages there."
+            )
         if self.tiers.get(ctx.guild.id, 0) < 1:
             existing = await bot.scheduler.store.jobs(kind=REPEAT_KIND, guild_id=ctx.guild.id)
             if len(existing) >= MAX_REPEATS:
