@@ -62,3 +62,12 @@ async def test_a_repeat_stops_posting_when_its_author_loses_the_channel(
         if e.event.kind is EventKind.JOB
     ]
     assert outcomes == ["skipped:member-cannot-send"]
+
+
+async def test_a_reminder_cannot_target_a_hidden_channel_nor_name_it(
+    securebot_bot: securebot.Bot, emulator: Emulator, discord_guild: StandardGuild
+) -> None:
+    g = discord_guild
+    reply = await emulator.ask(g.member, g.general, f"!remind <#{g.staff.id}> 2m psst")
+    assert reply.content == "You can't send messages in that channel."
+    assert await securebot_bot.scheduler.store.jobs() == []

@@ -231,8 +231,8 @@ class Alarm(securebot.Plugin):
                 raise commands.BadArgument(
                     f"`{where[:40]}` is not `me`, `here` or a channel of this server"
                 ) from None
-            if not channel.permissions_for(ctx.author).send_messages:
-                raise commands.CheckFailure(f"You can't send messages in #{channel.name}.")
+            if not channel.permissions_for(ctx.author).send_messages:  # never name it
+                raise commands.CheckFailure("You can't send messages in that channel.")
         pending = await bot.scheduler.store.jobs(
             kind=REMIND_KIND, guild_id=ctx.guild.id, user_id=ctx.author.id
         )
