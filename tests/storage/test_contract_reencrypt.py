@@ -4,11 +4,14 @@ token to the new primary keys, loses nothing, and then has nothing left to do.""
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from tests.storage.records import Case, Note
 from tests.storage.test_contract_records import case
 
 from securebot.core.storage import Document, Scope, Store
+from securebot.core.storage.backend import SettingRow
 from securebot.core.storage.codec import PURPOSE, SEALED, SEALED_SETTING
 from securebot.crypto import FieldCipher
 
@@ -76,3 +79,44 @@ async def test_nothing_to_do_without_a_rotation(store: Store) -> None:
     await store.put(case(1, reason="r"))
     done = await store.reencrypt()
     assert set(done.values()) == {0}
+
+
+class _WriterDuringReencryption:
+    """The store of record, with the bot writing settings right after re-encryption read them."""
+
+    def __init__(self, inner: Any, write: Callable[[], Awaitable[None]]) -> None:
+        self.inner = inner
+        self.write = write
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def find_settings(self, **filters: Any) -> list[SettingRow]:
+        rows: list[SettingRow] = await self.inner.find_settings(**filters)
+        await self.write()
+        return rows
+
+
+async def test_a_settings_write_during_reencryption_is_not_overwritten(store: Store) -> None:
+    """Re-encryption runs next to the bot (docs/security.md): it must not put back an old
+    value over one the bot wrote after re-encryption read the settings."""
+    assert store.keyring is not None
+    settings = store.settings("reenc-race")
+    settings.register(Scope.GUILD, sensitive=("webhook",), webhook="")
+    await settings.guild(5).set("webhook", "https://hooks.example/old")
+    await settings.guild(6).set("webhook", "https://hooks.example/six")
+    store.keyring.rotate(PURPOSE)
+
+    async def bot_writes() -> None:
+        await settings.guild(5).set("webhook", "https://hooks.example/new")
+
+    racing = Store(
+        _WriterDuringReencryption(store.backend, bot_writes),  # type: ignore[arg-type]
+        keyring=store.keyring,
+        clock=store.clock,
+    )
+    done = await racing.reencrypt()
+    assert await settings.guild(5).get("webhook") == "https://hooks.example/new"
+    assert await settings.guild(6).get("webhook") == "https://hooks.example/six"
+    assert done["settings"] == 1  # guild 6 only: guild 5's value changed under it
+    assert (await store.reencrypt())["settings"] == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from securebot.core.storage import ABSENT, Scope, Store
-from securebot.errors import StorageError
+from securebot.errors import CorruptRecordError, StorageError
 
 
 def _settings(store: Store, namespace: str = "mod"):  # type: ignore[no-untyped-def]
@@ -119,6 +119,42 @@ async def test_sensitive_settings_are_sealed_in_the_backend(store: Store) -> Non
     assert await s.guild(1).get("webhook") == url
 
 
+async def test_a_sensitive_setting_never_falls_back_to_a_plain_stored_value(
+    store: Store,
+) -> None:
+    """Someone able to write the database plants an unsealed webhook: refused, not used."""
+    s = _settings(store)
+    await s.guild(1).set("webhook", "https://example.invalid/real")
+    planted = "https://attacker.invalid/hook"
+    await store.backend.set_setting("mod", "1", "guild:1", "webhook", planted)
+    with pytest.raises(CorruptRecordError, match="not sealed"):
+        await s.guild(1).get("webhook")
+    with pytest.raises(CorruptRecordError, match="not sealed"):
+        await s.guild(1).all()
+    with pytest.raises(CorruptRecordError, match="not sealed"):
+        await s.all_of(Scope.GUILD)
+    for fake in ({"_sealed_v1": planted}, {"_sealed_v1": 5}, {"other": "x"}, None, 3):
+        await store.backend.set_setting("mod", "1", "guild:1", "webhook", fake)
+        with pytest.raises(CorruptRecordError):
+            await s.guild(1).get("webhook")
+
+
+async def test_a_sealed_setting_copied_to_another_guild_or_name_does_not_open(
+    store: Store,
+) -> None:
+    s = _settings(store)
+    s.register(Scope.MEMBER, sensitive=("note",), note="")
+    await s.guild(1).set("webhook", "https://example.invalid/one")
+    sealed = await store.backend.get_setting("mod", "1", "guild:1", "webhook")
+    await store.backend.set_setting("mod", "2", "guild:2", "webhook", sealed)
+    await store.backend.set_setting("mod", "1", "member:1:5", "note", sealed)
+    with pytest.raises(CorruptRecordError, match="cannot be decrypted"):
+        await s.guild(2).get("webhook")
+    with pytest.raises(CorruptRecordError, match="cannot be decrypted"):
+        await s.member(1, 5).get("note")
+    assert await s.guild(1).get("webhook") == "https://example.invalid/one"
+
+
 async def test_all_of_a_scope_lists_stored_places(store: Store) -> None:
     s = _settings(store)
     await s.guild(1).set("prefix", "?")
@@ -131,3 +167,16 @@ async def test_all_of_a_scope_lists_stored_places(store: Store) -> None:
     assert guilds["guild:2"]["webhook"] == "https://example.invalid/2"
     assert await s.all_of(Scope.MEMBER) == {"member:1:7": {"points": 2}}
     assert await s.all_of(Scope.ROLE) == {}
+
+
+async def test_replace_setting_is_compare_and_set(store: Store) -> None:
+    backend = store.backend
+    assert not await backend.replace_setting("cas", "1", "guild:1", "x", None, 1)  # absent
+    assert await backend.get_setting("cas", "1", "guild:1", "x") is ABSENT
+    await backend.set_setting("cas", "1", "guild:1", "x", {"a": [1, "é"]}, owner=7)
+    assert not await backend.replace_setting("cas", "1", "guild:1", "x", {"a": [2]}, 2)
+    assert await backend.get_setting("cas", "1", "guild:1", "x") == {"a": [1, "é"]}
+    assert await backend.replace_setting("cas", "1", "guild:1", "x", {"a": [1, "é"]}, 3)
+    assert await backend.get_setting("cas", "1", "guild:1", "x") == 3
+    rows = await backend.find_settings(namespace="cas", owner=7)
+    assert [(r.name, r.value) for r in rows] == [("x", 3)]  # the owner stays

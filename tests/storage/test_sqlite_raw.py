@@ -117,3 +117,54 @@ async def test_a_damaged_row_fails_alone(tmp_path: Path) -> None:
     assert len(exported["records"]["tests.cases"]) == 2
     assert len(exported["unreadable"]) == 1
     await store.close()
+
+
+def _modes(path: Path) -> dict[str, int]:
+    files = {suffix: Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm")}
+    return {suffix: stat.S_IMODE(f.stat().st_mode) for suffix, f in files.items() if f.exists()}
+
+
+async def test_wal_and_shm_files_are_private_too(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    store = Store(SqliteBackend(path), keyring=Keyring.generate())
+    await store.open()
+    try:
+        await store.put(Case(guild_id=1, number=1, user_id=2, reason="r"))
+        assert _modes(path) == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
+    finally:
+        await store.close()
+
+
+async def test_erased_user_and_guild_data_is_gone_from_the_files_at_once(tmp_path: Path) -> None:
+    """Plain (unsealed) fields are erased from the disk too, not only from the tables: the WAL
+    kept the inserted pages, and freed cells kept their bytes, until a later checkpoint."""
+    path = tmp_path / "store.sqlite3"
+    user_mark = f"plain-user-marker-{os.urandom(4).hex()}"
+    guild_mark = f"plain-guild-marker-{os.urandom(4).hex()}"
+    store = Store(SqliteBackend(path), keyring=Keyring.generate())
+    await store.open()
+    try:
+        settings = store.settings("raw-erase")
+        settings.register(Scope.USER, tz="UTC")
+        settings.register(Scope.GUILD, motto="")
+        for number in range(1, 40):  # other data on the same pages
+            await store.put(Case(guild_id=1, number=number, user_id=100 + number, tags=("x",)))
+        await store.put(Case(guild_id=1, number=99, user_id=7, tags=(user_mark,)))
+        await settings.user(7).set("tz", user_mark)
+        await store.put(Case(guild_id=5, number=1, user_id=8, tags=(guild_mark,)))
+        await settings.guild(5).set("motto", guild_mark)
+        raw = b"".join(_raw_bytes(path).values())
+        assert user_mark.encode() in raw  # the grep finds what is there
+        assert guild_mark.encode() in raw
+
+        assert await store.delete_user(7) == 2
+        assert await store.delete_guild(5) == 2
+        raw = b"".join(_raw_bytes(path).values())
+        assert user_mark.encode() not in raw
+        assert guild_mark.encode() not in raw
+        assert await store.get(Case, 1, scope=1) is not None  # the others stay
+    finally:
+        await store.close()
+    raw = b"".join(_raw_bytes(path).values())
+    assert user_mark.encode() not in raw
+    assert guild_mark.encode() not in raw

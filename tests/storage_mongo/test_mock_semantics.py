@@ -58,6 +58,20 @@ async def test_mock_compare_and_set(mock_backend: tuple[MongoBackend, MockDataba
     assert not await backend.delete("cases", "1", "a", now=NOW)
 
 
+async def test_mock_settings_compare_and_set(
+    mock_backend: tuple[MongoBackend, MockDatabase],
+) -> None:
+    backend, _ = mock_backend
+    assert not await backend.replace_setting("ns", "1", "guild:1", "x", None, 1)  # absent
+    await backend.set_setting("ns", "1", "guild:1", "x", {"_sealed_v1": "old"}, owner=7)
+    assert not await backend.replace_setting("ns", "1", "guild:1", "x", {"_sealed_v1": "?"}, 2)
+    assert await backend.get_setting("ns", "1", "guild:1", "x") == {"_sealed_v1": "old"}
+    new = {"_sealed_v1": "new"}
+    assert await backend.replace_setting("ns", "1", "guild:1", "x", {"_sealed_v1": "old"}, new)
+    assert await backend.get_setting("ns", "1", "guild:1", "x") == new
+    assert [r.value for r in await backend.find_settings(owner=7)] == [new]  # owner kept
+
+
 async def test_mock_queries_match_lookups_scope_expiry_and_page_in_order(
     mock_backend: tuple[MongoBackend, MockDatabase],
 ) -> None:

@@ -330,6 +330,19 @@ class MongoBackend:
         doc = mapping.setting_to_mongo(namespace, scope, path, name, value, owner)
         await self._col(self.names.settings).replace_one({"_id": doc["_id"]}, doc, upsert=True)
 
+    async def replace_setting(
+        self, namespace: str, scope: str, path: str, name: str, old: Any, new: Any
+    ) -> bool:
+        """Store ``new`` if the stored value is still ``old`` (one conditional update)."""
+        result = await self._col(self.names.settings).update_one(
+            {
+                "_id": mapping.setting_id(namespace, scope, path, name),
+                "j": mapping.setting_text(old),
+            },
+            {"$set": {"j": mapping.setting_text(new)}},
+        )
+        return bool(result.matched_count)
+
     async def delete_setting(self, namespace: str, scope: str, path: str, name: str) -> bool:
         """Delete one value."""
         result = await self._col(self.names.settings).delete_one(

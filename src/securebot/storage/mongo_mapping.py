@@ -225,6 +225,11 @@ def setting_to_mongo(
     }
 
 
+def setting_text(value: Any) -> str:
+    """The stored (canonical JSON) text of a settings value: equal values, equal texts."""
+    return _canonical(value)
+
+
 def setting_from_mongo(raw: Mapping[str, Any]) -> SettingRow:
     """A :class:`SettingRow` back from MongoDB."""
     try:

@@ -49,6 +49,7 @@ from securebot.core.storage.backend import (
     Query,
     SettingRow,
 )
+from securebot.errors import StorageError
 from securebot.storage.redis_client import RedisSettings, connect
 
 try:
@@ -164,6 +165,9 @@ class CacheStats:
     redis_errors: int = 0
     invalidations_received: int = 0
     recoveries: int = 0
+    #: Entries found in Redis that this cache did not write for their key (damaged, planted):
+    #: ignored, the store of record answered.
+    rejected: int = 0
     #: Seconds from the first Redis error to serving from Redis again, per outage.
     outages: list[float] = attrs.field(factory=list)
 
@@ -186,20 +190,51 @@ def _doc_to_json(doc: Document | None) -> str:
     )
 
 
-def _doc_from_json(text: str) -> Document | None:
-    data = json.loads(text)
+class _BadEntryError(StorageError):
+    """A cached entry that is not what this cache wrote for its ident (damaged or planted)."""
+
+
+def _doc_from_json(text: str, collection: str, scope: str, key: str) -> Document | None:
+    """The document cached as ``text`` for (``collection``, ``scope``, ``key``).
+
+    Raises :class:`_BadEntryError` unless ``text`` is a document of exactly that identity: a sealed
+    field's associated data is computed from the identity the document names, so a document
+    of another record (another guild) copied under this entry's Redis key would open there.
+    """
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise _BadEntryError("not JSON") from None
     if data is None:
         return None
+    if type(data) is not dict:
+        raise _BadEntryError("not a document")
+    if data.get("c") != collection or data.get("s") != scope or data.get("k") != key:
+        raise _BadEntryError("a document of another record")
+    try:
+        body, lookups, owners = data["b"], data["l"], data["o"]
+        schema, expires, revision = data["v"], data["e"], data["r"]
+    except KeyError:
+        raise _BadEntryError("a document with missing fields") from None
+    if (
+        type(body) is not dict
+        or type(lookups) is not dict
+        or type(owners) is not list
+        or type(schema) is not int
+        or type(revision) is not int
+        or not (expires is None or type(expires) in (int, float))
+    ):
+        raise _BadEntryError("a document with malformed fields")
     return Document(
-        collection=data["c"],
-        scope=data["s"],
-        key=data["k"],
-        body=data["b"],
-        lookups=data["l"],
-        owners=tuple(data["o"]),
-        schema=data["v"],
-        expires_at=data["e"],
-        revision=data["r"],
+        collection=collection,
+        scope=scope,
+        key=key,
+        body=body,
+        lookups=lookups,
+        owners=tuple(owners),
+        schema=schema,
+        expires_at=expires,
+        revision=revision,
     )
 
 
@@ -497,7 +532,12 @@ class RedisCache:
             return text
         if value is not None:
             self.stats.redis_hits += 1
-            text = value.decode()
+            try:
+                text = value.decode()
+            except UnicodeDecodeError:
+                await self._reject(ident, _BadEntryError("not UTF-8"))
+                text = await load()
+                return text
         else:
             self.stats.misses += 1
             text = await load()
@@ -514,8 +554,26 @@ class RedisCache:
             if len(self._local) >= self.local_max:
                 for old in list(self._local)[: self.local_max // 2]:
                     del self._local[old]
-            self._local[ident] = (text, _immutable(text))
+            # not JSON: the caller rejects it (and reads the store of record)
+            with contextlib.suppress(ValueError):
+                self._local[ident] = (text, _immutable(text))
         return text
+
+    async def _reject(self, ident: Ident, bad: Exception) -> None:
+        """Forget a cached entry that is not what this cache wrote for ``ident`` (damaged, or
+        written by someone with access to Redis): the caller reads the store of record."""
+        self.stats.rejected += 1
+        log.error(
+            "cache entry %s in Redis is not valid (%s): ignored, read from the store of record",
+            _wire(ident),
+            bad,
+        )
+        self._local.pop(ident, None)
+        if self._healthy:
+            try:
+                await self._client.delete(self._value_key(ident))
+            except Exception as error:  # noqa: BLE001 (Redis failure: fall back, recover later)
+                self._degrade(error)
 
     @contextlib.asynccontextmanager
     async def _writing(self, idents: Sequence[Ident]) -> AsyncIterator[None]:
@@ -601,7 +659,12 @@ class RedisCache:
             # cache the document even when it expires later: expiry is checked on every read
             return _doc_to_json(await self.store.get(collection, scope, key, now=now))
 
-        doc = _doc_from_json(await self._read(self._doc_id(collection, scope, key), load))
+        ident = self._doc_id(collection, scope, key)
+        try:
+            doc = _doc_from_json(await self._read(ident, load), collection, scope, key)
+        except _BadEntryError as bad:
+            await self._reject(ident, bad)
+            doc = await self.store.get(collection, scope, key, now=now)
         if doc is not None and doc.expires_at is not None and doc.expires_at <= now:
             return None
         return doc
@@ -663,7 +726,11 @@ class RedisCache:
             value = await self.store.get_setting(namespace, scope, path, name)
             return "" if value is ABSENT else _compact(value)
 
-        return _decode_setting(await self._read(ident, load))
+        try:
+            return _decode_setting(await self._read(ident, load))
+        except ValueError as bad:
+            await self._reject(ident, bad)
+            return await self.store.get_setting(namespace, scope, path, name)
 
     async def set_setting(
         self,
@@ -683,6 +750,17 @@ class RedisCache:
         finally:
             await self._end_write(idents)
 
+    async def replace_setting(
+        self, namespace: str, scope: str, path: str, name: str, old: Any, new: Any
+    ) -> bool:
+        """Compare-and-set in the store of record, then invalidate the value and its path."""
+        idents = [
+            self._setting_id(namespace, scope, path, name),
+            self._settings_id(namespace, scope, path),
+        ]
+        async with self._writing(idents):
+            return await self.store.replace_setting(namespace, scope, path, name, old, new)
+
     async def delete_setting(self, namespace: str, scope: str, path: str, name: str) -> bool:
         """Delete in the store of record, then invalidate the value and its path."""
         idents = [
@@ -699,9 +777,14 @@ class RedisCache:
             values = await self.store.get_settings(namespace, scope, path)
             return _compact(values)
 
-        values: dict[str, Any] = json.loads(
-            await self._read(self._settings_id(namespace, scope, path), load)
-        )
+        ident = self._settings_id(namespace, scope, path)
+        try:
+            values = json.loads(await self._read(ident, load))
+            if type(values) is not dict:
+                raise _BadEntryError("not a mapping of settings")
+        except (ValueError, _BadEntryError) as bad:
+            await self._reject(ident, bad)
+            return await self.store.get_settings(namespace, scope, path)
         return values
 
     async def clear_settings(self, namespace: str, scope: str, path: str | None = None) -> int:

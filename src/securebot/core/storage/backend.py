@@ -187,6 +187,15 @@ class Backend(Protocol):
     ) -> None:
         """Store a JSON value (``None`` is a value; use :meth:`delete_setting` to clear)."""
 
+    async def replace_setting(
+        self, namespace: str, scope: str, path: str, name: str, old: Any, new: Any
+    ) -> bool:
+        """Compare-and-set: store ``new`` only if the stored value still equals ``old``.
+
+        Returns whether ``new`` was stored (``False``: another writer changed or removed the
+        value meanwhile, and its value stays).
+        """
+
     async def delete_setting(self, namespace: str, scope: str, path: str, name: str) -> bool:
         """Remove one stored value; return whether it existed."""
 

@@ -457,3 +457,17 @@ class RecordCodec:
         if isinstance(stored, dict) and len(stored) == 1 and SEALED_SETTING in stored:
             return self.open_value(stored[SEALED_SETTING], ctx, f"setting {ctx.collection}")
         return stored
+
+    def open_sensitive_setting(self, stored: Any, ctx: FieldContext) -> Any:
+        """The value of a setting registered as sensitive: it must be sealed.
+
+        A plain value where a sealed one belongs was not written by :meth:`seal_setting` (it
+        was planted in the database or the cache, or stored before the name became
+        sensitive): :class:`CorruptRecordError`, never the unsealed value.
+        """
+        if isinstance(stored, dict) and len(stored) == 1 and SEALED_SETTING in stored:
+            return self.open_value(stored[SEALED_SETTING], ctx, f"setting {ctx.collection}")
+        raise CorruptRecordError(
+            f"setting {ctx.collection}: field {ctx.field!r} is sensitive but its stored value is"
+            " not sealed; set it again"
+        )

@@ -121,7 +121,7 @@ class Settings:
             value = row.value
             if row.name in reg.sensitive:
                 ctx = FieldContext(f"settings.{self.namespace}", row.name, row.path, row.scope)
-                value = self.store.codec.open_setting(value, ctx)
+                value = self.store.codec.open_sensitive_setting(value, ctx)
             places.setdefault(row.path, copy.deepcopy(reg.defaults))[row.name] = value
         return places
 
@@ -200,7 +200,7 @@ class ScopedSettings:
             default = reg.defaults[name]
             return copy.deepcopy(default) if isinstance(default, dict | list) else default
         if name in reg.sensitive:
-            return self.settings.store.codec.open_setting(stored, self._ctx(name))
+            return self.settings.store.codec.open_sensitive_setting(stored, self._ctx(name))
         return stored
 
     async def set(self, name: str, value: Any) -> None:
@@ -240,6 +240,6 @@ class ScopedSettings:
             if name not in values:
                 continue
             if name in self._reg.sensitive:
-                value = self.settings.store.codec.open_setting(value, self._ctx(name))
+                value = self.settings.store.codec.open_sensitive_setting(value, self._ctx(name))
             values[name] = value
         return values

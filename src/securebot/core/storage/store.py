@@ -449,10 +449,11 @@ class Store:
                 continue
             sealed = self.codec.seal_setting(value, ctx)
             await self.keyring_durable()
-            await self.backend.set_setting(
-                row.namespace, row.scope, row.path, row.name, sealed, owner=row.owner
-            )
-            count += 1
+            # compare-and-set: a value the bot wrote since it was read here is current already
+            if await self.backend.replace_setting(
+                row.namespace, row.scope, row.path, row.name, row.value, sealed
+            ):
+                count += 1
         return count
 
     # --- data rights ---------------------------------------------------------------------------

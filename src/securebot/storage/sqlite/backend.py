@@ -185,6 +185,9 @@ class SqliteBackend:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA synchronous={self.synchronous}")
             db.execute("PRAGMA foreign_keys=ON")
+            # erased rows are overwritten with zeros, not left in free space (some builds,
+            # Debian's among them, default to this; python.org's and others do not)
+            db.execute("PRAGMA secure_delete=ON")
             db.executescript(_SCHEMA)
             row = db.execute("SELECT value FROM meta WHERE name='sqlite:layout'").fetchone()
             if row is not None and int(row[0]) > LAYOUT_VERSION:
@@ -450,6 +453,26 @@ class SqliteBackend:
         if not updated:
             self.db.execute(_SET_UPSERT, (namespace, scope, path, name, text, owner))
 
+    async def replace_setting(
+        self, namespace: str, scope: str, path: str, name: str, old: Any, new: Any
+    ) -> bool:
+        """Store ``new`` if the value is still ``old`` (one ``BEGIN IMMEDIATE`` transaction)."""
+        try:
+            text = _dumps(new)
+        except (TypeError, ValueError) as exc:
+            raise StorageError(
+                f"settings {namespace}.{name}: value is not JSON-able: {exc}"
+            ) from None
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT value FROM settings WHERE scope=? AND namespace=? AND path=? AND name=?",
+                (scope, namespace, path, name),
+            ).fetchone()
+            if row is None or _loads(row[0]) != old:
+                return False
+            db.execute(_SET_UPDATE, (text, scope, namespace, path, name))
+        return True
+
     async def delete_setting(self, namespace: str, scope: str, path: str, name: str) -> bool:
         """Remove one value."""
         cur = self.db.execute(
@@ -522,6 +545,7 @@ class SqliteBackend:
                 db.execute("DELETE FROM lookups WHERE collection=? AND scope=? AND key=?", ident)
                 db.execute("DELETE FROM owners WHERE collection=? AND scope=? AND key=?", ident)
             settings = db.execute("DELETE FROM settings WHERE owner=?", (user_id,)).rowcount
+        self._drop_wal()
         return len(idents) + settings
 
     async def delete_scope(self, scope: str) -> int:
@@ -532,7 +556,30 @@ class SqliteBackend:
             db.execute("DELETE FROM owners WHERE scope=?", (scope,))
             total += db.execute("DELETE FROM counters WHERE scope=?", (scope,)).rowcount
             total += db.execute("DELETE FROM settings WHERE scope=?", (scope,)).rowcount
+        self._drop_wal()
         return total
+
+    def _drop_wal(self) -> None:
+        """After an erasure: copy the WAL into the database and empty it.
+
+        The WAL still holds the pages as they were before the erasure (the erased values in
+        full) until a later checkpoint wraps around; a ``TRUNCATE`` checkpoint removes them
+        from the disk now. It cannot finish while another connection is reading (then the
+        next checkpoint does it): best effort, never an error for the erasure itself.
+        """
+        if self.path == ":memory:":
+            return
+        try:
+            busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            log.warning("could not checkpoint the WAL after an erasure: %s", exc)
+            return
+        if busy:
+            log.warning(
+                "the WAL of %s could not be emptied after an erasure (a reader is active);"
+                " the next checkpoint removes the erased data from it",
+                self.path,
+            )
 
     # --- meta ----------------------------------------------------------------------------------
 
