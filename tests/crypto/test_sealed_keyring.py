@@ -220,6 +220,53 @@ def test_sealed_file_is_written_atomically_0600(tmp_path: Path) -> None:
         read_sealed_file(tmp_path / "nope.json")
 
 
+@pytest.mark.parametrize("failing", ["write", "fsync", "chmod", "replace"])
+def test_a_failed_save_leaves_the_previous_keyring_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    """A full disk (or any error) in the middle of saving never leaves a truncated keyring:
+    the previous file stays byte for byte, no temporary file is left, and the error says so."""
+    import errno
+
+    import securebot.crypto.sealed as sealed_module
+
+    path = tmp_path / "keyring.json"
+    previous = b'{"format": "securebot-keyring/v1", "old": true}\n' * 50
+    write_sealed_file(path, previous)
+
+    def enospc(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    if failing == "write":
+        real_fdopen = os.fdopen
+
+        class HalfWriter:
+            def __init__(self, fd: int, mode: str) -> None:
+                self._f = real_fdopen(fd, mode)
+
+            def __enter__(self) -> HalfWriter:
+                return self
+
+            def __exit__(self, *exc: object) -> None:
+                self._f.close()
+
+            def write(self, data: bytes) -> int:
+                self._f.write(data[: len(data) // 2])
+                self._f.flush()
+                enospc()
+                return 0
+
+        monkeypatch.setattr(sealed_module.os, "fdopen", HalfWriter)
+    else:
+        monkeypatch.setattr(sealed_module.os, failing, enospc)
+    with pytest.raises(KeyringError, match="previous keyring file is unchanged"):
+        write_sealed_file(path, b"new keyring" * 1000)
+    monkeypatch.undo()
+    assert path.read_bytes() == previous
+    assert [p.name for p in tmp_path.iterdir()] == ["keyring.json"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
 # --- properties over random keyring histories -------------------------------------------------
 
 os.environ["SECUREBOT_TEST_PROPERTY_KEK"] = base64.b64encode(os.urandom(32)).decode()

@@ -214,10 +214,17 @@ def _b64(data: bytes) -> str:
 
 
 def write_sealed_file(path: str | os.PathLike[str], sealed: bytes) -> None:
-    """Write a sealed keyring atomically (temp file + rename), mode 0600."""
+    """Write a sealed keyring atomically (temp file + rename), mode 0600.
+
+    A failure at any step (a full disk...) leaves the previous file as it was and no temporary
+    file behind, and raises :class:`KeyringError` saying so.
+    """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".keyring-", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".keyring-", dir=target.parent)
+    except OSError as exc:
+        raise KeyringError(f"cannot write the keyring file {target}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(sealed)
@@ -225,9 +232,29 @@ def write_sealed_file(path: str | os.PathLike[str], sealed: bytes) -> None:
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o600)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise KeyringError(
+                f"cannot write the keyring file {target}: {exc.strerror};"
+                " the previous keyring file is unchanged"
+            ) from None
         raise
+    _sync_directory(target.parent)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename durable (best effort: not every platform can open a directory)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def read_sealed_file(path: str | os.PathLike[str]) -> bytes:
