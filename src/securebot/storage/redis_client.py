@@ -39,12 +39,24 @@ def _redact(url: str | None) -> str:
     """The URL with any password replaced, for reprs and logs."""
     if url is None:
         return "None"
+    url, question, query = url.partition("?")
+    if question:  # redis-py also reads ``?password=`` (and ``ssl_password=``) from the query
+        params = []
+        for param in query.split("&"):
+            name, equals, _ = param.partition("=")
+            secret = any(word in name.lower() for word in _SECRET_PARAMS)
+            params.append(f"{name}=***" if equals and secret else param)
+        query = "&".join(params)
     scheme, sep, rest = url.partition("://")
     credentials, at, host = rest.rpartition("@")
-    if not at:
-        return repr(url)
-    user = credentials.partition(":")[0]
-    return repr(f"{scheme}{sep}{user}:***@{host}")
+    if at:
+        user = credentials.partition(":")[0]
+        url = f"{scheme}{sep}{user}:***@{host}"
+    return repr(f"{url}{question}{query}")
+
+
+#: Query parameter names whose values are never shown (substrings, case-insensitive).
+_SECRET_PARAMS = ("pass", "secret", "token", "auth")
 
 
 @attrs.frozen
