@@ -202,3 +202,20 @@ def test_config_check_prints_one_error_line_and_no_traceback(
         assert lines[0].startswith("Error: "), result.output
     else:
         assert result.output.startswith("ok: ")
+
+
+@pytest.mark.parametrize("text", ["[nonsense]\n", "source = 'elsewhere.toml'\n"])
+def test_an_unknown_top_level_key_lists_only_real_sections(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    known = "(known keys: bot, keys, logging, plugin, plugins, storage)"
+    assert str(caught.value).startswith(f"{path}: unknown key ")
+    assert str(caught.value).endswith(known)
+
+
+def test_the_source_of_a_loaded_file_is_its_path(tmp_path: Path) -> None:
+    path = write(tmp_path, "[bot]\nprefix = '?'\n")
+    config = load_config(path, environ={})
+    assert config.source == str(path)
+    assert config.bot.prefix == "?"

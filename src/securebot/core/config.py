@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 import attrs
 
-from securebot.core.settings import SecretRef, build_section, help_text
+from securebot.core.settings import INTERNAL, SecretRef, build_section, help_text
 from securebot.errors import ConfigError
 
 #: Prefix of environment variables that override configuration keys.
@@ -186,7 +186,7 @@ class Config:
         factory=lambda: types.MappingProxyType({})
     )
     #: Where the configuration was read from (for messages).
-    source: str = attrs.field(default="<defaults>", eq=False)
+    source: str = attrs.field(default="<defaults>", eq=False, metadata={INTERNAL: True})
 
     def plugin_settings(self, name: str) -> Mapping[str, Any]:
         """The ``[plugin.<name>]`` table (empty when absent)."""
@@ -200,14 +200,7 @@ class Config:
 
 def parse_config(data: Mapping[str, Any], *, source: str = "<memory>") -> Config:
     """Validate parsed TOML ``data`` into a :class:`Config`."""
-    table = dict(data)
-    if "source" in table:
-        raise ConfigError(
-            "unknown key 'source' (known keys: bot, keys, logging, plugin, plugins, storage)"
-        )
-    table["source"] = source
-    config = build_section(Config, table, "")
-    return config
+    return attrs.evolve(build_section(Config, dict(data), ""), source=source)
 
 
 def apply_environment(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:

@@ -94,16 +94,25 @@ def describe(value: object) -> str:
     return type(value).__name__
 
 
+#: Field metadata key marking a field that is not a setting (set by code, never from TOML).
+INTERNAL = "securebot_internal"
+
+
 def build_section(cls: type[_T], table: object, where: str) -> _T:
     """Build the attrs class ``cls`` from a parsed TOML ``table``; raise :class:`ConfigError`."""
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: expected a table, got {describe(table)}")
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in attrs.fields(cls)}  # type: ignore[arg-type]
+    fields = {
+        f.name: f
+        for f in attrs.fields(cls)  # type: ignore[arg-type]
+        if not f.metadata.get(INTERNAL)
+    }
     unknown = sorted(set(table) - set(fields))
     if unknown:
         known = ", ".join(sorted(fields)) or "none"
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known keys: {known})")
+        prefix = f"{where}: " if where else ""
+        raise ConfigError(f"{prefix}unknown key {unknown[0]!r} (known keys: {known})")
     values = {
         name: _convert(hints[name], table[name], f"{where}.{name}" if where else name)
         for name in fields
