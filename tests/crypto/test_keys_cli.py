@@ -84,6 +84,9 @@ def test_rotate_promote_retire_destroy(
     staged = run(env, "rotate", "--purpose", "settings", "--stage")
     assert staged.exit_code == 0, staged.output
     new_hex = re.search(r"new key (0x[0-9a-f]{8}) staged", staged.output).group(1)  # type: ignore[union-attr]
+    # the next step after staging is rolling out and promoting, not re-encrypting yet
+    assert "securebot keys promote" in staged.output
+    assert "reencrypt" not in staged.output
     assert _open(env, monkeypatch).primary("settings").key_id == old
 
     assert run(env, "promote", new_hex).exit_code == 0
@@ -204,3 +207,12 @@ def test_the_keyring_path_comes_from_the_bots_configuration(
     status = CliRunner().invoke(cli, ["keys", "--config", str(config), "status"], env=only_kek)
     assert status.exit_code == 0, status.output
     assert "ok (canaries verified)" in status.output
+
+
+def test_rotate_names_the_next_steps(env: dict[str, str]) -> None:
+    assert run(env, "init", "--provider", "env").exit_code == 0
+    rotated = run(env, "rotate")
+    assert rotated.exit_code == 0, rotated.output
+    assert rotated.output.count("now primary") == 5
+    assert "securebot storage reencrypt" in rotated.output
+    assert "securebot keys retire" in rotated.output

@@ -324,6 +324,12 @@ def rotate(
     verb = "staged" if stage else "now primary"
     for purpose, key_id in added:
         click.echo(f"{purpose}: new key {key_id:#010x} {verb}")
+    if stage:
+        click.echo(
+            "roll this keyring file out to every instance, then make each key primary"
+            " (securebot keys promote KEY_ID)"
+        )
+        return
     click.echo(
         "re-encrypt stored data (securebot storage reencrypt, until nothing is left),"
         " then retire the old keys (securebot keys retire)"
