@@ -267,6 +267,23 @@ def test_a_failed_save_leaves_the_previous_keyring_whole(
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+def test_a_save_never_replaces_a_file_another_process_changed(tmp_path: Path) -> None:
+    path = tmp_path / "keyring.json"
+    write_sealed_file(path, b"as read")
+    write_sealed_file(path, b"written by the keys CLI")
+    with pytest.raises(KeyringError, match="changed by another process"):
+        write_sealed_file(path, b"stale copy", replaces=b"as read")
+    assert read_sealed_file(path) == b"written by the keys CLI"
+    assert [p.name for p in tmp_path.iterdir()] == ["keyring.json"]
+    path.unlink()
+    with pytest.raises(KeyringError, match="changed by another process"):
+        write_sealed_file(path, b"stale copy", replaces=b"as read")  # removed meanwhile
+    assert not path.exists()
+    write_sealed_file(path, b"first")
+    write_sealed_file(path, b"second", replaces=b"first")
+    assert read_sealed_file(path) == b"second"
+
+
 # --- properties over random keyring histories -------------------------------------------------
 
 os.environ["SECUREBOT_TEST_PROPERTY_KEK"] = base64.b64encode(os.urandom(32)).decode()

@@ -81,25 +81,33 @@ def _key_id(text: str) -> int:
 
 async def _open(
     path: Path, environment: str | None, endpoint: str | None
-) -> tuple[Keyring, KeyProvider]:
+) -> tuple[Keyring, KeyProvider, bytes]:
+    """The keyring of the file at ``path``, its provider, and the file's bytes (``replaces``)."""
     data = read_sealed_file(path)
     overrides = {"endpoint_url": endpoint} if endpoint else None
     provider = provider_of(data, environment=environment, provider_options=overrides)
     keyring = await open_keyring(data, provider, environment=environment)
-    return keyring, provider
+    return keyring, provider, data
 
 
-async def _save(path: Path, keyring: Keyring, provider: KeyProvider, env: str | None) -> None:
-    await save_keyring_file(path, keyring, provider, environment=env)
+async def _save(
+    path: Path,
+    keyring: Keyring,
+    provider: KeyProvider,
+    env: str | None,
+    replaces: bytes | None = None,
+) -> None:
+    """Seal and write; with ``replaces``, only over the file as it was read (else refuse)."""
+    await save_keyring_file(path, keyring, provider, environment=env, replaces=replaces)
 
 
 def _change(
     path: Path, environment: str | None, endpoint: str | None, change: Any
 ) -> tuple[Keyring, Any]:
     async def run() -> tuple[Keyring, Any]:
-        keyring, provider = await _open(path, environment, endpoint)
+        keyring, provider, data = await _open(path, environment, endpoint)
         result = change(keyring)
-        await _save(path, keyring, provider, environment)
+        await _save(path, keyring, provider, environment, replaces=data)
         return keyring, result
 
     return asyncio.run(run())
@@ -257,8 +265,8 @@ def reseal(
     )
 
     async def run() -> Keyring:
-        keyring, _ = await _open(keyring_path, env, None)
-        await _save(keyring_path, keyring, new_provider, env)
+        keyring, _, data = await _open(keyring_path, env, None)
+        await _save(keyring_path, keyring, new_provider, env, replaces=data)
         # Prove the new file opens before reporting success.
         await open_keyring(read_sealed_file(keyring_path), new_provider, environment=env)
         return keyring
@@ -277,7 +285,7 @@ def new_kek() -> None:
 @_open_options
 def status(keyring_path: Path, environment: str | None, kms_endpoint_url: str | None) -> None:
     """Open the keyring (as the bot would at startup) and list its keys; no key material."""
-    keyring, provider = asyncio.run(_open(keyring_path, environment, kms_endpoint_url))
+    keyring, provider, _ = asyncio.run(_open(keyring_path, environment, kms_endpoint_url))
     click.echo(f"keyring {keyring.ident} v{keyring.version}: ok (canaries verified)")
     click.echo(f"  provider: {provider!r}")
     click.echo(f"  {'purpose':<10} {'key id':<11} {'status':<10} {'created':<11} encryptions")

@@ -345,12 +345,20 @@ def delete_guild_command(
         count = await store.delete_guild(guild_id)
         if keyring is None:
             return count, False
-        from securebot.crypto import save_keyring_file
+        from securebot.crypto import open_keyring, save_keyring_file
+        from securebot.crypto.sealed import read_sealed_file
 
-        keyring.shred_guild(str(guild_id))
         if keyring_path is None:  # pragma: no cover - a keyring implies its path
             raise StorageError("keyring path missing")
-        await save_keyring_file(keyring_path, keyring, provider, environment=environment)
+        # shred on the file as it is now (a bot may have added guild keys since it was read),
+        # and write only over exactly that (a concurrent save is refused, not lost)
+        data = read_sealed_file(keyring_path)
+        current = await open_keyring(data, provider, environment=environment)
+        current.shred_guild(str(guild_id))
+        await save_keyring_file(
+            keyring_path, current, provider, environment=environment, replaces=data
+        )
+        keyring.shred_guild(str(guild_id))
         return count, True
 
     count, shredded = _run(db_path, keyring_path, environment, action)

@@ -213,13 +213,21 @@ def _b64(data: bytes) -> str:
 # --- files ---------------------------------------------------------------------------------
 
 
-def write_sealed_file(path: str | os.PathLike[str], sealed: bytes) -> None:
+def write_sealed_file(
+    path: str | os.PathLike[str], sealed: bytes, *, replaces: bytes | None = None
+) -> None:
     """Write a sealed keyring atomically (temp file + rename), mode 0600.
 
     A failure at any step (a full disk...) leaves the previous file as it was and no temporary
     file behind, and raises :class:`KeyringError` saying so.
+
+    :param replaces: the file's contents as this process last read or wrote them. When given,
+        a file that no longer holds exactly that (another process, such as ``securebot keys``,
+        changed it: a shredded guild, a rotation) is not overwritten: :class:`KeyringError`.
     """
     target = Path(path)
+    if replaces is not None:
+        _check_unchanged(target, replaces)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".keyring-", dir=target.parent)
@@ -231,6 +239,8 @@ def write_sealed_file(path: str | os.PathLike[str], sealed: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o600)
+        if replaces is not None:
+            _check_unchanged(target, replaces)  # again, as late as possible
         os.replace(tmp, target)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -241,6 +251,21 @@ def write_sealed_file(path: str | os.PathLike[str], sealed: bytes) -> None:
             ) from None
         raise
     _sync_directory(target.parent)
+
+
+def _check_unchanged(target: Path, expected: bytes) -> None:
+    try:
+        current = target.read_bytes()
+    except FileNotFoundError:
+        current = None
+    except OSError as exc:
+        raise KeyringError(f"cannot read the keyring file {target}: {exc.strerror}") from None
+    if current != expected:
+        raise KeyringError(
+            f"the keyring file {target} was changed by another process since this one read it"
+            " (securebot keys or storage commands?); not overwriting it with an older keyring:"
+            " restart to load the current one"
+        )
 
 
 def _sync_directory(directory: Path) -> None:
@@ -289,6 +314,17 @@ async def save_keyring_file(
     provider: KeyProvider,
     *,
     environment: str | None = None,
-) -> None:
-    """Seal ``keyring`` under a fresh data key and replace the file at ``path`` atomically."""
-    write_sealed_file(path, await seal_keyring(keyring, provider, environment=environment))
+    replaces: bytes | None = None,
+) -> bytes:
+    """Seal ``keyring`` under a fresh data key and replace the file at ``path`` atomically.
+
+    Returns the bytes written (pass them as ``replaces`` to the next save: see
+    :func:`write_sealed_file`).
+    """
+    sealed = await seal_keyring(keyring, provider, environment=environment)
+    try:
+        write_sealed_file(path, sealed, replaces=replaces)
+    except BaseException:
+        keyring.dirty = True  # not persisted: still to be saved
+        raise
+    return sealed

@@ -37,25 +37,46 @@ class KeyringFile:
     """
 
     def __init__(
-        self, keyring: Keyring, path: Path, provider: KeyProvider, environment: str
+        self,
+        keyring: Keyring,
+        path: Path,
+        provider: KeyProvider,
+        environment: str,
+        *,
+        on_disk: bytes | None = None,
     ) -> None:
-        """Keep ``keyring`` in ``path``, sealed by ``provider`` for ``environment``."""
+        """Keep ``keyring`` in ``path``, sealed by ``provider`` for ``environment``.
+
+        ``on_disk`` (keyword-only) is the file's contents the keyring was opened from: a save
+        refuses to replace a file that another process changed since (see :meth:`save`).
+        """
         self.keyring = keyring
         self.path = path
         self.provider = provider
         self.environment = environment
+        self._on_disk = on_disk
         self._lock = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"<KeyringFile {self.path} provider={self.provider.name}>"
 
     async def save(self) -> None:
-        """Seal the keyring again and replace its file (no-op when nothing changed)."""
+        """Seal the keyring again and replace its file (no-op when nothing changed).
+
+        :raises KeyringError: the file was changed by another process (``securebot keys
+            destroy --guild``, ``rotate``...) since this one read it. It is left as it is:
+            overwriting it would bring back a shredded guild key or undo a rotation. Restart
+            the bot to load the current keyring.
+        """
         async with self._lock:
             if not self.keyring.dirty:
                 return
-            await save_keyring_file(
-                self.path, self.keyring, self.provider, environment=self.environment
+            self._on_disk = await save_keyring_file(
+                self.path,
+                self.keyring,
+                self.provider,
+                environment=self.environment,
+                replaces=self._on_disk,
             )
             log.info("keyring %s saved (version %s)", self.keyring.ident, self.keyring.version)
 
@@ -79,7 +100,7 @@ async def open_configured_keyring(config: Config) -> KeyringFile:
     provider = provider_of(data, environment=environment)
     keyring = await open_keyring(data, provider, environment=environment)
     log.info("keyring %s opened from %s (provider %s)", keyring.ident, path, provider.name)
-    return KeyringFile(keyring, path, provider, environment)
+    return KeyringFile(keyring, path, provider, environment, on_disk=data)
 
 
 def _locate(config: Config) -> tuple[Path, bool]:
@@ -90,10 +111,10 @@ def _locate(config: Config) -> tuple[Path, bool]:
 async def _create_development_keyring(path: Path, environment: str) -> KeyringFile:
     provider = make_provider("local", {}, environment=environment, create=True)
     keyring = Keyring.generate(PURPOSES)
-    await save_keyring_file(path, keyring, provider, environment=environment)
+    written = await save_keyring_file(path, keyring, provider, environment=environment)
     log.warning(
         "created a DEVELOPMENT keyring in %s protected by a local key file; production needs"
         " `securebot keys init --provider env|aws-kms`",
         path,
     )
-    return KeyringFile(keyring, path, provider, environment)
+    return KeyringFile(keyring, path, provider, environment, on_disk=written)
