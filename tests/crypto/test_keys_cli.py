@@ -216,3 +216,24 @@ def test_rotate_names_the_next_steps(env: dict[str, str]) -> None:
     assert rotated.output.count("now primary") == 5
     assert "securebot storage reencrypt" in rotated.output
     assert "securebot keys retire" in rotated.output
+
+
+def test_the_configuration_names_the_environment_as_it_does_for_the_bot(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    config = tmp_path / "prod.toml"
+    config.write_text(f'[bot]\nenvironment = "production"\n[keys]\nkeyring = "{tmp_path}/k.json"\n')
+    without_keyring_variable = {**env, "SECUREBOT_KEYRING": ""}
+    base = ["--config", str(config)]
+    made = run(without_keyring_variable, *base, "init", "--provider", "env")
+    assert made.exit_code == 0, made.output
+    assert "environment: production" in made.output
+    shown = run(without_keyring_variable, *base, "status")
+    assert shown.exit_code == 0, shown.output
+    # without the configuration, this keyring is refused as another environment's
+    plain = run({**env, "SECUREBOT_KEYRING": str(tmp_path / "k.json")}, "status")
+    assert plain.exit_code == 1
+    assert "sealed for environment 'production'" in plain.output
+    # an explicit --environment still wins over the configuration
+    forced = run(without_keyring_variable, *base, "status", "--environment", "development")
+    assert forced.exit_code == 1

@@ -53,11 +53,28 @@ _keyring_option = click.option(
     callback=_configured_keyring,
     help=f"Sealed keyring file (default: ${KEYRING_ENV}, else the configuration's [keys]).",
 )
+
+
+def _configured_environment(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> str | None:
+    """``--environment``, else ``$SECUREBOT_ENV``, else a configuration file's ``[bot]
+    environment`` (as the bot itself would open the keyring), else development."""
+    if value is not None:
+        return value
+    config = configured()
+    return config.bot.environment if config.source != "<defaults>" else None
+
+
 _environment_option = click.option(
     "--environment",
     envvar=ENVIRONMENT_VARIABLE,
     default=None,
-    help=f"Deployment environment (default: ${ENVIRONMENT_VARIABLE}, else development).",
+    callback=_configured_environment,
+    help=(
+        f"Deployment environment (default: ${ENVIRONMENT_VARIABLE}, else the configuration's"
+        " [bot] environment, else development)."
+    ),
 )
 _endpoint_option = click.option(
     "--kms-endpoint-url",
