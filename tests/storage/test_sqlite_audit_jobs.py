@@ -18,7 +18,7 @@ from securebot.core.audit import AuditEvent, AuditLog, EventKind
 from securebot.core.audit.chain import Anchor
 from securebot.core.scheduler import JobRun, ManualClock, Scheduler
 from securebot.core.scheduler.model import Job
-from securebot.errors import ConflictError
+from securebot.errors import ConflictError, CorruptRecordError
 from securebot.storage.sqlite import SqliteAuditStore, SqliteBackend, SqliteJobStore
 
 T0 = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
@@ -247,3 +247,46 @@ def test_any_audit_history_verifies_after_a_restart(
         await again.close()
 
     asyncio.run(scenario())
+
+
+async def test_a_job_that_no_longer_opens_does_not_stop_the_others(backend: SqliteBackend) -> None:
+    """A shredded guild's reminder (or a damaged row) cannot be opened: the other jobs still
+    run, and the unreadable one is neither run nor deleted (a wrong keyring must not wipe jobs)."""
+    from securebot.crypto import FieldCipher, Keyring
+
+    keyring = Keyring.generate()
+    cipher = FieldCipher(keyring, "messages")
+    clock, runs = ManualClock(T0), []
+    scheduler = _scheduler(SqliteJobStore(backend, cipher=cipher), clock, runs)
+    doomed = await scheduler.schedule(
+        "test.remind", T0 - dt.timedelta(minutes=5), guild_id=9, payload={"text": "gone"}
+    )
+    kept = await scheduler.schedule(
+        "test.remind", T0 - dt.timedelta(minutes=1), guild_id=8, payload={"text": "kept"}
+    )
+    keyring.shred_guild("9")
+    assert await scheduler.run_due() == 1
+    assert [(r.job.id, dict(r.job.payload)) for r in runs] == [(kept.id, {"text": "kept"})]
+    assert await scheduler.run_due() == 0  # set aside, not retried on every pass
+    row = backend.db.execute("SELECT id FROM jobs WHERE id=?", (doomed.id,)).fetchone()
+    assert row is not None  # still there: restoring the right keyring would bring it back
+
+
+async def test_an_unsealed_payload_is_refused_when_payloads_are_sealed(
+    backend: SqliteBackend,
+) -> None:
+    """Someone able to write the database plants a job with a plain payload (a scheduled
+    command line): with a cipher configured it is not run."""
+    from securebot.crypto import FieldCipher, Keyring
+
+    cipher = FieldCipher(Keyring.generate(), "messages")
+    store = SqliteJobStore(backend, cipher=cipher)
+    await store.add(Job("real", "test.remind", T0, guild_id=1, payload={"text": "ok"}))
+    backend.db.execute(
+        "INSERT INTO jobs (id, kind, due, due_ts, guild_id, user_id, channel_id, payload)"
+        " VALUES ('planted', 'test.remind', ?, ?, 1, 5, NULL, ?)",
+        (T0.isoformat(), T0.timestamp(), json.dumps({"text": "run me"})),
+    )
+    with pytest.raises(CorruptRecordError, match="not sealed"):
+        await store.get("planted")
+    assert [job.id for job in await store.due(T0)] == ["real"]

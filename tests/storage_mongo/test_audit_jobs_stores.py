@@ -414,6 +414,26 @@ async def test_payloads_are_sealed_in_the_documents_and_bound_to_their_job(
     assert (await store.get("j1")).payload == {"text": SECRET}  # type: ignore[union-attr]
 
 
+async def test_unreadable_due_jobs_are_set_aside_and_planted_plain_payloads_refused(
+    env: MongoEnv,
+) -> None:
+    keyring = Keyring.generate()
+    store = MongoJobStore(await env.open(), cipher=FieldCipher(keyring, "messages"))
+    await store.add(Job("shredded", "alarm.remind", T0, guild_id=9, payload={"text": "x"}))
+    await store.add(Job("ok", "alarm.remind", T0, guild_id=8, payload={"text": "y"}))
+    await store.add(Job("planted", "alarm.remind", T0, guild_id=8, payload={"text": "z"}))
+    await _raw(store, store.collection).update_one(
+        {"_id": "planted"}, {"$set": {"payload": '{"text": "run me"}'}}
+    )
+    keyring.shred_guild("9")
+    assert [job.id for job in await store.due(T0)] == ["ok"]
+    with pytest.raises(CorruptRecordError, match="not sealed"):
+        await store.get("planted")
+    assert [job.id for job in await store.due(T0)] == ["ok"]  # set aside, not read again
+    left = {doc["_id"] for doc in await _raw(store, store.collection).find({}).to_list(None)}
+    assert left == {"shredded", "ok", "planted"}  # nothing deleted
+
+
 async def test_a_damaged_job_document_gives_a_clear_error(env: MongoEnv) -> None:
     store = MongoJobStore(await env.open())
     await store.add(Job("j", "k", T0, guild_id=3))

@@ -5,7 +5,13 @@ A job's payload holds what users typed (a reminder's text, a scheduled command l
 envelope, bound to the job id and its guild (associated data: collection ``scheduler.jobs``,
 field ``payload``, key = job id, scope = guild id or the global scope), so a guild's
 crypto-shred covers its jobs too. Without a cipher the payload is plain JSON (development and
-tests); plain payloads written that way still read once a cipher is configured.
+tests). With a cipher, an unsealed payload is refused (:class:`CorruptRecordError`): it was not
+written by a store holding the key (someone able to write the database could otherwise plant a
+job, such as a scheduled command line, that the bot would run).
+
+Jobs that cannot be read are set aside for :data:`UNREADABLE_RETRY` seconds by the stores'
+``due()`` (leased to :data:`UNREADABLE`), never deleted, so one of them (a shredded guild's
+reminder, a damaged row) does not stop every other job.
 """
 
 from __future__ import annotations
@@ -23,10 +29,22 @@ if TYPE_CHECKING:
     from securebot.core.scheduler.model import Job
     from securebot.crypto import FieldCipher
 
-__all__ = ["SEALED", "open_payload", "payload_context", "seal_payload"]
+__all__ = [
+    "SEALED",
+    "UNREADABLE",
+    "UNREADABLE_RETRY",
+    "open_payload",
+    "payload_context",
+    "seal_payload",
+]
 
 #: Marks a sealed payload.
 SEALED = "sealed:"
+
+#: Lease holder of a due job that could not be read (set aside, not run, not deleted).
+UNREADABLE = "unreadable"
+#: Seconds an unreadable due job is set aside before it is read again.
+UNREADABLE_RETRY = 3600.0
 
 
 def payload_context(job_id: str, guild_id: int | None) -> FieldContext:
@@ -66,6 +84,10 @@ def open_payload(
             raise CorruptRecordError(f"scheduled job {job_id} cannot be opened: {exc}") from None
         if not isinstance(text, str):
             raise CorruptRecordError(f"scheduled job {job_id} holds no JSON payload")
+    elif cipher is not None:
+        raise CorruptRecordError(
+            f"scheduled job {job_id}: payload is not sealed, but payloads are sealed here"
+        )
     else:
         text = stored
     try:

@@ -13,12 +13,18 @@ associated data, so the bytes do not depend on the backend.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from securebot.core.scheduler.model import Job
 from securebot.errors import CorruptRecordError
-from securebot.storage.job_payloads import open_payload, seal_payload
+from securebot.storage.job_payloads import (
+    UNREADABLE,
+    UNREADABLE_RETRY,
+    open_payload,
+    seal_payload,
+)
 
 if TYPE_CHECKING:
     from securebot.crypto import FieldCipher
@@ -33,6 +39,8 @@ __all__ = [
     "jobs_filter",
     "lease_free",
 ]
+
+log = logging.getLogger("securebot.storage.mongo_jobs")
 
 
 def job_to_mongo(job: Job, payload: str) -> dict[str, Any]:
@@ -162,8 +170,24 @@ class MongoJobStore:
     async def due(self, now: dt.datetime, *, limit: int = 100) -> list[Job]:
         """Unclaimed (or lease-expired) jobs due by ``now``, oldest first."""
         selector = {"due_ts": {"$lte": now.timestamp()}, **lease_free(now)}
-        cursor = (await self._col()).find(selector).sort(BY_DUE).limit(limit)
-        return [job_from_mongo(raw, self.cipher) for raw in await cursor.to_list(None)]
+        col = await self._col()
+        cursor = col.find(selector).sort(BY_DUE).limit(limit)
+        jobs = []
+        for raw in await cursor.to_list(None):
+            try:
+                jobs.append(job_from_mongo(raw, self.cipher))
+            except CorruptRecordError as exc:
+                log.error("%s; set aside, the other jobs go on", exc)
+                await col.update_one(
+                    {"_id": raw.get("_id"), **lease_free(now)},
+                    {
+                        "$set": {
+                            "claimed_by": UNREADABLE,
+                            "lease_until": now.timestamp() + UNREADABLE_RETRY,
+                        }
+                    },
+                )
+        return jobs
 
     async def upcoming(self) -> dt.datetime | None:
         """The earliest due time."""

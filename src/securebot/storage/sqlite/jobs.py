@@ -7,24 +7,33 @@ sharing the file wins it.
 A job's payload holds what users typed (a reminder's text, a scheduled command line). Given a
 :class:`~securebot.crypto.FieldCipher`, the store seals it (``sealed:`` + base64url envelope,
 bound to the job id and its guild, so a guild's crypto-shred covers its jobs too:
-:mod:`securebot.storage.job_payloads`); plain JSON payloads written without a cipher still read.
+:mod:`securebot.storage.job_payloads`); without a cipher, payloads are plain JSON.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from securebot.core.scheduler.model import Job
 from securebot.errors import CorruptRecordError
-from securebot.storage.job_payloads import SEALED, open_payload, seal_payload
+from securebot.storage.job_payloads import (
+    SEALED,
+    UNREADABLE,
+    UNREADABLE_RETRY,
+    open_payload,
+    seal_payload,
+)
 from securebot.storage.sqlite.backend import SqliteBackend
 
 if TYPE_CHECKING:
     from securebot.crypto import FieldCipher
 
 __all__ = ["SEALED", "SqliteJobStore"]
+
+log = logging.getLogger("securebot.storage.sqlite.jobs")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -126,7 +135,18 @@ class SqliteJobStore:
             )
             .fetchall()
         )
-        return [_job(row, self.cipher) for row in rows]
+        jobs = []
+        for row in rows:
+            try:
+                jobs.append(_job(row, self.cipher))
+            except CorruptRecordError as exc:
+                log.error("%s; set aside, the other jobs go on", exc)
+                self._db().execute(
+                    "UPDATE jobs SET claimed_by=?, lease_until=? WHERE id=? AND"
+                    " (lease_until IS NULL OR lease_until <= ?)",
+                    (UNREADABLE, ts + UNREADABLE_RETRY, row[0], ts),
+                )
+        return jobs
 
     async def upcoming(self) -> dt.datetime | None:
         """The earliest due time."""
