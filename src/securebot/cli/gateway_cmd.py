@@ -283,13 +283,10 @@ async def _serve(
         except OSError as exc:
             raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         scheme = "https" if context is not None else "http"
-        logger.info(
-            "gateway listening on %s://%s:%d (store: %s; exports: %s)",
-            scheme,
-            host,
-            bound,
-            config.storage.backend,
-            ", ".join(sorted(stores)),
+        # on standard output, like `emulator serve`: with --port 0 it is how you learn the port
+        click.echo(
+            f"securebot gateway listening on {scheme}://{host}:{bound}"
+            f" (store: {config.storage.backend}; exports: {', '.join(sorted(stores))})"
         )
         try:
             await asyncio.Event().wait()
