@@ -120,3 +120,27 @@ async def test_a_settings_write_during_reencryption_is_not_overwritten(store: St
     assert await settings.guild(6).get("webhook") == "https://hooks.example/six"
     assert done["settings"] == 1  # guild 6 only: guild 5's value changed under it
     assert (await store.reencrypt())["settings"] == 0
+
+
+async def test_lookups_find_every_record_while_an_index_key_rotation_is_under_way(
+    store: Store,
+) -> None:
+    """docs/storage.md: queries keep working throughout a rotation. Between promoting a new
+    index key and the end of re-encryption, records carry tokens of either key."""
+    assert store.keyring is not None
+    await store.put(case(1, nickname="Alice"))
+    staged = store.keyring.add_key("index")  # rolled out, not primary yet
+    await store.put(case(2, nickname="alice"))  # old primary
+    store.keyring.promote(staged)
+    await store.put(case(3, nickname="ALICE"))  # new primary
+    found = await store.find(Case, scope=1, nickname="alice")
+    assert sorted(c.number for c in found.items) == [1, 2, 3]
+    assert [c.number for c in (await store.find(Case, scope=1, nickname="bob")).items] == []
+    by_kind = await store.find(Case, scope=1, nickname="alice", kind=case(1).kind)
+    assert sorted(c.number for c in by_kind.items) == [1, 2, 3]
+    await store.reencrypt()
+    assert sorted(c.number for c in (await store.find(Case, scope=1, nickname="alice")).items) == [
+        1,
+        2,
+        3,
+    ]

@@ -100,6 +100,13 @@ async def test_mock_queries_match_lookups_scope_expiry_and_page_in_order(
     assert third.next is None
     scoped = await backend.find(Query("cases", scope="2", where={"user": "u2"}), now=NOW)
     assert [(d.scope, d.key) for d in scoped.items] == [("2", "c")]
+    # any of several tokens of one field (an index key rotation), every field still required
+    either = Query("cases", scope="1", where={"kind": "warn"}, where_any={"user": ("u2", "u9")})
+    assert [d.key for d in (await backend.find(either, now=NOW)).items] == ["c"]
+    both = Query("cases", scope="1", where_any={"user": ("u1", "u2"), "kind": ("warn",)})
+    assert [d.key for d in (await backend.find(both, now=NOW)).items] == ["a", "b", "c"]
+    none = Query("cases", scope="1", where_any={"user": ("u1",), "kind": ("ban",)})
+    assert (await backend.find(none, now=NOW)).items == ()
     assert await backend.purge("cases", now=NOW) == 1
 
 

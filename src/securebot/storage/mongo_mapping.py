@@ -191,6 +191,10 @@ def find_filter(query: Query, *, now: float) -> dict[str, Any]:
         clauses.append({"s": query.scope})
     if query.where:
         clauses.append({"l": {"$all": _lookup_tokens(query.where)}})
+    for name, tokens in sorted(query.where_any.items()):
+        if not tokens:
+            raise StorageError(f"query on {name!r}: no token to match")
+        clauses.append({"l": {"$in": sorted(f"{name}{LOOKUP_SEPARATOR}{t}" for t in tokens)}})
     if query.after is not None:
         scope, key = query.after
         clauses.append({"$or": [{"s": {"$gt": scope}}, {"s": scope, "k": {"$gt": key}}]})

@@ -70,7 +70,9 @@ class Query:
     """Documents of one collection, optionally of one scope, matching every lookup token.
 
     Results are ordered by ``(scope, key)``; ``after`` is the cursor returned in
-    :attr:`Page.next` (exclusive), ``limit`` the page size (1..1000).
+    :attr:`Page.next` (exclusive), ``limit`` the page size (1..1000). ``where_any`` maps a
+    field to several tokens, any of which matches (a blind index under each live index key
+    while a key rotation is under way); every field of ``where`` and ``where_any`` must match.
     """
 
     collection: str
@@ -78,6 +80,7 @@ class Query:
     where: Mapping[str, str] = attrs.field(factory=dict)
     after: tuple[str, str] | None = None
     limit: int = 100
+    where_any: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
 
 
 @attrs.frozen

@@ -56,6 +56,9 @@ class FieldSealer(Protocol):
     def needs_reseal(self, blob: bytes) -> bool:
         """Whether ``blob`` was sealed under a key other than the current primary."""
 
+    def index_all(self, value: str, ctx: FieldContext) -> list[bytes]:
+        """The blind index of ``value`` under every live index key, the primary's first."""
+
 
 class KeyringSealer:
     """A :class:`FieldSealer` over ``securebot.crypto`` (field cipher + blind index)."""
@@ -85,6 +88,10 @@ class KeyringSealer:
         """Blind index."""
         return bytes(self._index.compute(value, ctx))
 
+    def index_all(self, value: str, ctx: FieldContext) -> list[bytes]:
+        """Blind indexes under every live index key (a rotation may be under way)."""
+        return [bytes(token) for token in self._index.compute_all(value, ctx)]
+
     def needs_reseal(self, blob: bytes) -> bool:
         """Whether the envelope names a key other than the primary (unreadable: no)."""
         try:
@@ -111,6 +118,10 @@ class NoSealer:
         raise CryptoError("no keyring configured to open sealed fields")
 
     def index(self, value: str, ctx: FieldContext) -> bytes:
+        """Refuse."""
+        raise self._refuse()
+
+    def index_all(self, value: str, ctx: FieldContext) -> list[bytes]:
         """Refuse."""
         raise self._refuse()
 
@@ -313,6 +324,17 @@ class RecordCodec:
             f"{spec.collection}: field {name!r} is not queryable; declare it with "
             "field(index=True) or field(lookup=True)"
         )
+
+    def query_tokens(self, spec: RecordSpec, name: str, value: Any, scope: str) -> list[str]:
+        """Every token that matches ``name == value`` in ``scope``: one for a plain ``index``
+        field; for a ``lookup`` field, its blind index under each live index key (records
+        written before a rotation are found until re-encryption has rewritten them)."""
+        options = spec.field_spec(name).options
+        if options.lookup:
+            ctx = FieldContext(spec.collection, name, LOOKUP_RECORD, scope)
+            tokens = self.sealer.index_all(lookup_text(value), ctx)
+            return list(dict.fromkeys(token.hex() for token in tokens))
+        return [self.lookup_token(spec, name, value, scope)]
 
     def encode(
         self, spec: RecordSpec, record: Any, scope: str, key: str, expires_at: float | None

@@ -291,16 +291,21 @@ class Store:
         sc = None if scope is None else scope_of(scope)
         if spec.scope is None and sc not in (None, GLOBAL):
             raise StorageError(f"{spec.collection} is global; do not pass a scope")
-        tokens = {}
+        tokens: dict[str, str] = {}
+        any_of: dict[str, tuple[str, ...]] = {}
         for name, value in where.items():
             options = spec.field_spec(name).options
             if options.lookup and sc is None:
                 raise StorageError(
                     f"{spec.collection}.{name} is a sealed lookup field; pass scope=<guild id>"
                 )
-            tokens[name] = self.codec.lookup_token(spec, name, value, sc or GLOBAL)
+            found = self.codec.query_tokens(spec, name, value, sc or GLOBAL)
+            if len(found) == 1:
+                tokens[name] = found[0]
+            else:  # an index key rotation is under way: records carry either key's token
+                any_of[name] = tuple(found)
         page = await self.backend.find(
-            Query(spec.collection, sc, tokens, after, limit), now=self.clock()
+            Query(spec.collection, sc, tokens, after, limit, where_any=any_of), now=self.clock()
         )
         items: list[Any] = []
         corrupt = [CorruptRecordError(message) for message in page.corrupt]

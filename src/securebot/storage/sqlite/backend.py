@@ -349,6 +349,15 @@ class SqliteBackend:
                 "AND l.field=? AND l.token=? AND l.scope=d.scope AND l.key=d.key)"
             )
             args.extend((field, token))
+        for field, tokens in query.where_any.items():
+            if not tokens:
+                raise StorageError(f"query on {field!r}: no token to match")
+            sql.append(
+                "AND EXISTS (SELECT 1 FROM lookups l WHERE l.collection=d.collection AND "
+                "l.field=? AND l.token IN (SELECT value FROM json_each(?)) AND l.scope=d.scope "
+                "AND l.key=d.key)"
+            )
+            args.extend((field, json.dumps(list(tokens))))
         sql.append("ORDER BY scope, key LIMIT ?")
         args.append(query.limit + 1)
         rows = self.db.execute(" ".join(sql), args).fetchall()
