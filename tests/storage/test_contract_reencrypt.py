@@ -7,6 +7,7 @@ import base64
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
 from tests.storage.records import Case, Note
 from tests.storage.test_contract_records import case
 
@@ -144,3 +145,83 @@ async def test_lookups_find_every_record_while_an_index_key_rotation_is_under_wa
         2,
         3,
     ]
+
+
+class _CrashAfter:
+    """The store of record, failing every record write after ``writes`` of them (a kill)."""
+
+    def __init__(self, inner: Any, writes: int) -> None:
+        self.inner = inner
+        self.left = writes
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def put(self, doc: Document, **kwargs: Any) -> int:
+        if self.left == 0:
+            raise RuntimeError("killed")
+        self.left -= 1
+        return int(await self.inner.put(doc, **kwargs))
+
+
+async def test_an_interrupted_reencryption_loses_nothing_and_a_rerun_completes(
+    store: Store,
+) -> None:
+    assert store.keyring is not None
+    await store.put_many([case(n, reason=f"reason {n}", nickname=f"nick{n}") for n in range(1, 8)])
+    new = store.keyring.rotate(PURPOSE)
+    crashing = Store(
+        _CrashAfter(store.backend, 3),  # type: ignore[arg-type]
+        keyring=store.keyring,
+        clock=store.clock,
+    )
+    with pytest.raises(RuntimeError, match="killed"):
+        await crashing.reencrypt()
+    for n in range(1, 8):  # half old, half new key: every record reads
+        got = await store.get(Case, n, scope=1)
+        assert got is not None
+        assert got.reason == f"reason {n}"
+    done = await store.reencrypt()
+    assert done["tests.cases"] == 4
+    for n in range(1, 8):
+        assert _key_ids(store, await _doc(store, "tests.cases", "1", str(n))) == {new}
+    assert (await store.reencrypt())["tests.cases"] == 0
+
+
+class _BotWritesAfterRead:
+    """The store of record, with the bot updating a record right after re-encryption read it."""
+
+    def __init__(self, inner: Any, write: Callable[[], Awaitable[None]]) -> None:
+        self.inner = inner
+        self.write = write
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def find(self, query: Any, **kwargs: Any) -> Any:
+        page = await self.inner.find(query, **kwargs)
+        await self.write()
+        return page
+
+
+async def test_a_record_written_during_reencryption_keeps_the_bots_value(store: Store) -> None:
+    assert store.keyring is not None
+    await store.put_many([case(n, reason=f"old {n}") for n in (1, 2)])
+    store.keyring.rotate(PURPOSE)
+
+    async def bot_writes() -> None:
+        await store.put(case(2, reason="new 2"))
+
+    racing = Store(
+        _BotWritesAfterRead(store.backend, bot_writes),  # type: ignore[arg-type]
+        keyring=store.keyring,
+        clock=store.clock,
+    )
+    done = await racing.reencrypt()
+    assert done["tests.cases"] == 1  # record 2 conflicted: the bot's write is current already
+    got = await store.get(Case, 2, scope=1)
+    assert got is not None
+    assert got.reason == "new 2"
+    one = await store.get(Case, 1, scope=1)
+    assert one is not None
+    assert one.reason == "old 1"
