@@ -19,7 +19,7 @@ from tests.storage_mongo.mock_adapter import MockDatabase
 
 from securebot.core.storage import Document, Query, Store
 from securebot.crypto import Keyring
-from securebot.errors import ConflictError
+from securebot.errors import ConflictError, CorruptRecordError
 from securebot.storage.mongo import MongoBackend, MongoSettings
 
 NOW = 1_800_000_000.0
@@ -70,6 +70,27 @@ async def test_mock_settings_compare_and_set(
     assert await backend.replace_setting("ns", "1", "guild:1", "x", {"_sealed_v1": "old"}, new)
     assert await backend.get_setting("ns", "1", "guild:1", "x") == new
     assert [r.value for r in await backend.find_settings(owner=7)] == [new]  # owner kept
+
+
+async def test_mock_a_record_copied_under_another_records_id_is_refused(
+    mock_backend: tuple[MongoBackend, MockDatabase],
+) -> None:
+    """Someone able to write MongoDB copies guild 1's case document (its c/s/k fields too)
+    under guild 2's _id: its sealed fields would open (they are bound to what it names), so
+    guild 2 would read guild 1's secret. The store refuses a record that is not the one asked."""
+    backend, database = mock_backend
+    store = Store(backend, keyring=Keyring.generate(), clock=lambda: NOW)
+    await store.put(Case(guild_id=1, number=1, user_id=5, reason="guild one's secret"))
+    await store.put(Case(guild_id=2, number=1, user_id=6, reason="guild two's"))
+    raw = database.raw(backend.names.records)
+    one = raw.find_one({"c": "tests.cases", "s": "1", "k": "1"})
+    two = raw.find_one({"c": "tests.cases", "s": "2", "k": "1"})
+    raw.delete_one({"_id": one["_id"]})  # (c, s, k) is unique: move it, do not copy it
+    raw.replace_one({"_id": two["_id"]}, {**one, "_id": two["_id"]})
+    with pytest.raises(CorruptRecordError, match="not the record asked for"):
+        await store.get(Case, 1, scope=2)
+    with pytest.raises(CorruptRecordError, match="not the record asked for"):
+        await store.get_versioned(Case, 1, scope=2)
 
 
 async def test_mock_queries_match_lookups_scope_expiry_and_page_in_order(

@@ -169,18 +169,24 @@ class Store:
             sc = self._scope(spec, scope)
         k = str(key) if type(key) is int and len(spec.key) == 1 else key_of(spec, key)
         doc = await self.backend.get(spec.collection, sc, k, now=self.clock())
-        return None if doc is None else self.codec.decode(spec, doc)
+        if doc is None:
+            return None
+        if doc.key != k or doc.scope != sc or doc.collection != spec.collection:
+            raise _not_asked(spec.collection, sc, k, doc)
+        record: R = self.codec.decode(spec, doc)
+        return record
 
     async def get_versioned(
         self, cls: type[R], key: Any, *, scope: int | str | None = None
     ) -> Versioned[R] | None:
         """The record and its revision, for a later compare-and-set :meth:`put`."""
         spec = spec_of(cls)
-        doc = await self.backend.get(
-            spec.collection, self._scope(spec, scope), key_of(spec, key), now=self.clock()
-        )
+        sc, k = self._scope(spec, scope), key_of(spec, key)
+        doc = await self.backend.get(spec.collection, sc, k, now=self.clock())
         if doc is None:
             return None
+        if doc.key != k or doc.scope != sc or doc.collection != spec.collection:
+            raise _not_asked(spec.collection, sc, k, doc)
         return Versioned(self._decode(spec, doc), doc.revision)
 
     async def require(self, cls: type[R], key: Any, *, scope: int | str | None = None) -> R:
@@ -559,6 +565,15 @@ class Store:
         count = await self.backend.delete_scope(scope)
         self._notify(Change("erase", "", scope, ""))
         return count
+
+
+def _not_asked(collection: str, scope: str, key: str, doc: Document) -> CorruptRecordError:
+    """The backend answered with another record than the one asked for: its sealed fields
+    would open (they are bound to the identity the document names), so it is refused."""
+    return CorruptRecordError(
+        f"record {collection}/{scope}/{key}: the store holds a document of"
+        f" {doc.collection}/{doc.scope}/{doc.key} there, not the record asked for"
+    )
 
 
 def _counter_collection(name: str) -> str:
