@@ -242,7 +242,11 @@ def scope_of(guild_id: int | str | None) -> str:
     if isinstance(guild_id, bool) or not isinstance(guild_id, int | str):
         raise TypeError(f"a guild id is an int, got {type(guild_id).__name__}")
     text = str(guild_id)
-    if text != GLOBAL and not text.isdigit():
+    # one spelling per guild (ASCII digits, no leading zero): "0123" or Unicode digits would
+    # be another scope, which erasing, exporting or shredding guild 123 would not reach
+    if text != GLOBAL and not (
+        text.isascii() and text.isdigit() and (text == "0" or text[0] != "0")
+    ):
         raise ValueError(f"not a guild id: {text!r}")
     return text
 
