@@ -114,7 +114,7 @@ def test_the_documented_plugin_loads_with_the_documented_config(
     assert manager.source_of("greeter") == "securebot-greeter"
     assert greeter.greeting == "Glad to have you here, {name}!"
     assert greeter.channel_name == "welcome"
-    assert [c.name for c in greeter.iter_commands()] == ["hello"]
+    assert sorted(c.name for c in greeter.iter_commands()) == ["hello", "setgreeting"]
     assert manager.required_intents().members
 
 
@@ -157,21 +157,23 @@ def run_documented_tests(root: Path, files: dict[str, str]) -> subprocess.Comple
 def test_the_documented_tests_pass_against_the_emulator(tmp_path: Path) -> None:
     result = run_documented_tests(tmp_path, doc_files())
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert "2 passed" in result.stdout
+    assert "4 passed" in result.stdout
     assert "0 violations" in result.stdout
 
 
 def test_a_broken_plugin_makes_the_documented_tests_fail(tmp_path: Path) -> None:
-    # Each change breaks exactly one documented test: both must fail.
+    # Each change breaks exactly one documented test (none by a timeout): all three must fail.
     files = doc_files()
     for before, after in [
         ('f"Hello {ctx.author.display_name}!"', '"Hello!"'),
-        ("await channel.send(", "await member.send("),
+        ("None:\n            return self.greeting", "None:\n            return 'Hi {name}'"),
+        ('sensitive=("greeting",), ', ""),
     ]:
         assert before in files["greeter.py"]
         files["greeter.py"] = files["greeter.py"].replace(before, after)
     result = run_documented_tests(tmp_path, files)
     assert result.returncode == 1, result.stdout[-3000:]
-    assert "2 failed" in result.stdout
-    assert "test_hello_answers_by_name" in result.stdout
-    assert "test_a_new_member_is_greeted_in_the_configured_channel" in result.stdout
+    assert "3 failed, 1 passed" in result.stdout
+    assert "FAILED tests/test_greeter.py::test_hello_answers_by_name" in result.stdout
+    assert "FAILED tests/test_greeter.py::test_a_new_member_is_greeted_in" in result.stdout
+    assert "FAILED tests/test_greeter.py::test_a_server_greeting_is_kept_sealed" in result.stdout

@@ -18,6 +18,9 @@ Fixtures (all function-scoped, async where they must be):
 ``securebot_bot``
     A running :class:`~securebot.Bot` with ``securebot_plugins``, connected and ready; closed
     after the test, and whatever ended its task early is raised.
+``securebot_store``
+    A fresh Store (SQLite in ``tmp_path``, a new in-memory keyring); requested together with
+    ``securebot_bot``, it is the bot's ``bot.store``.
 ``redis_server`` / ``redis_url``
     A real ``redis-server`` on a free loopback port (one per session, emptied before each
     test), and its ``redis://`` URL. Needs the ``redis-server`` binary (Debian: redis-server).
@@ -33,6 +36,7 @@ import json
 import os
 import warnings
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,6 +44,7 @@ import pytest
 from securebot.core.bot import Bot
 from securebot.core.config import BotSettings, Config
 from securebot.core.plugin import Plugin
+from securebot.core.storage import Store
 from securebot.testing.emulator import Emulator, RateLimits, StandardGuild
 from securebot.testing.emulator.conformance import Conformance
 from securebot.testing.emulator.model import BotAccount
@@ -77,6 +82,19 @@ def pytest_configure(config: pytest.Config) -> None:
     if _can_check():
         config.stash[_TOTAL] = Conformance()
     Emulator.default_conformance = _new_checker
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Set up ``securebot_store`` before ``securebot_bot`` (the bot starts with its store)."""
+    for item in items:
+        names = getattr(item, "fixturenames", None)
+        if not isinstance(names, list) or "securebot_store" not in names:
+            continue
+        if "securebot_bot" in names and names.index("securebot_bot") < names.index(
+            "securebot_store"
+        ):
+            names.remove("securebot_store")
+            names.insert(names.index("securebot_bot"), "securebot_store")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -148,17 +166,36 @@ def securebot_config(emulator: Emulator) -> Config:
 
 
 @pytest.fixture
+async def securebot_store(tmp_path: Path) -> AsyncIterator[Store]:
+    """A fresh :class:`~securebot.storage.Store`: SQLite in ``tmp_path``, sealed fields under a
+    new in-memory keyring. A test that requests it also gets it as ``securebot_bot.store``."""
+    from securebot.crypto import PURPOSES, Keyring
+    from securebot.storage.sqlite import SqliteBackend
+
+    store = Store(SqliteBackend(tmp_path / "securebot.sqlite3"), keyring=Keyring.generate(PURPOSES))
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
 async def securebot_bot(
+    request: pytest.FixtureRequest,
     emulator: Emulator,
     discord_bot_account: BotAccount,
     discord_guild: StandardGuild,
     securebot_plugins: list[Plugin],
     securebot_config: Config,
 ) -> AsyncIterator[Bot]:
-    """A securebot Bot running the plugins, connected to the emulator and ready."""
+    """A securebot Bot running the plugins, connected to the emulator and ready (with
+    ``bot.store`` set when the test also requests ``securebot_store``)."""
     from securebot.testing.harness import running, securebot_bot
 
     bot = securebot_bot(emulator, securebot_plugins, config=securebot_config)
+    if "securebot_store" in request.fixturenames:
+        bot.store = request.getfixturevalue("securebot_store")
     async with running(bot, emulator, discord_bot_account.token):
         yield bot
 
