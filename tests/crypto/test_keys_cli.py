@@ -237,3 +237,65 @@ def test_the_configuration_names_the_environment_as_it_does_for_the_bot(
     # an explicit --environment still wins over the configuration
     forced = run(without_keyring_variable, *base, "status", "--environment", "development")
     assert forced.exit_code == 1
+
+
+def test_destroy_refuses_a_key_that_stored_values_still_use(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from securebot.core.scheduler.model import Job
+    from securebot.core.storage import Scope, Store
+    from securebot.storage.sqlite import SqliteBackend, SqliteJobStore
+
+    assert run(env, "init", "--provider", "env").exit_code == 0
+    db = tmp_path / "store.sqlite3"
+    keyring = _open(env, monkeypatch)
+    old_settings = keyring.primary("settings").key_id
+    old_messages = keyring.primary("messages").key_id
+
+    async def fill() -> None:
+        store = Store(SqliteBackend(db), keyring=keyring)
+        store.settings("kc").register(Scope.GUILD, sensitive=("token",), token="")
+        async with store:
+            await store.settings("kc").guild(1).set("token", "secret")
+            jobs = SqliteJobStore(store.backend, cipher=FieldCipher(keyring, "messages"))  # type: ignore[arg-type]
+            await jobs.add(Job("j1", "k", datetime.now(UTC), guild_id=1, payload={"t": "x"}))
+
+    asyncio.run(fill())
+    monkeypatch.setenv("SECUREBOT_KEK", env["SECUREBOT_KEK"])  # keep guild 1's new data key
+    write_sealed_file(
+        env["SECUREBOT_KEYRING"], asyncio.run(seal_keyring(keyring, EnvKeyProvider(keep=True)))
+    )
+    for purpose in ("settings", "messages"):
+        assert run(env, "rotate", "--purpose", purpose).exit_code == 0
+    assert run(env, "retire", hex(old_settings)).exit_code == 0
+    assert run(env, "retire", hex(old_messages)).exit_code == 0
+    backdated = _open(env, monkeypatch)
+    for old in (old_settings, old_messages):
+        backdated.get(old).retired_at = datetime.now(UTC) - timedelta(days=31)
+    monkeypatch.setenv("SECUREBOT_KEK", env["SECUREBOT_KEK"])
+    write_sealed_file(
+        env["SECUREBOT_KEYRING"], asyncio.run(seal_keyring(backdated, EnvKeyProvider(keep=True)))
+    )
+
+    for old in (old_settings, old_messages):
+        refused = run(env, "destroy", hex(old), "--yes", "--db", str(db))
+        assert refused.exit_code == 1, refused.output
+        assert "1 sealed value(s)" in refused.output
+        assert "still use key" in refused.output
+        assert _open(env, monkeypatch).get(old).material  # not destroyed
+
+    current = _open(env, monkeypatch)
+
+    async def reencrypt_and_drop_the_job() -> None:
+        store = Store(SqliteBackend(db), keyring=current)
+        async with store:
+            assert (await store.reencrypt())["settings"] == 1
+            await SqliteJobStore(store.backend).remove("j1")  # type: ignore[arg-type]
+
+    asyncio.run(reencrypt_and_drop_the_job())
+    for old in (old_settings, old_messages):
+        done = run(env, "destroy", hex(old), "--yes", "--db", str(db))
+        assert done.exit_code == 0, done.output
+    missing = run(env, "destroy", "0x1234", "--yes", "--db", str(tmp_path / "nope.sqlite3"))
+    assert missing.exit_code == 1
+    assert "no store at" in missing.output

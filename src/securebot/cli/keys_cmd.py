@@ -383,10 +383,46 @@ def retire(
     click.echo(f"key {number:#010x} retired: it still decrypts; destroy it after 30 days")
 
 
+def _store_to_check(db_path: Path | None) -> Path | None:
+    """The SQLite store ``keys destroy`` checks: ``--db``, else the configured one if present."""
+    if db_path is not None:
+        if not db_path.is_file():
+            raise KeyringError(f"no store at {db_path} (--db)")
+        return db_path
+    config = configured()
+    if config.storage.backend != "sqlite":
+        return None
+    configured_path = Path(config.storage.path).expanduser()
+    return configured_path if configured_path.is_file() else None
+
+
+async def _values_under(db: Path, key_id: int) -> int:
+    """How many sealed values stored in ``db`` (records, settings, job payloads) name ``key_id``."""
+    from securebot.core.storage import Store
+    from securebot.storage.sqlite import SqliteBackend, SqliteJobStore
+
+    store = Store(SqliteBackend(db))  # no keyring: only key ids are read, nothing is opened
+    await store.open()
+    try:
+        counts = await store.sealed_key_ids()
+        jobs = await SqliteJobStore(store.backend).sealed_key_ids()  # type: ignore[arg-type]
+    finally:
+        await store.close()
+    return counts.get(key_id, 0) + jobs.get(key_id, 0)
+
+
 @keys_group.command("destroy")
 @_open_options
 @click.option("--guild", "guild_id", default=None, help="Shred this guild's data key instead.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="SQLite store checked for values still under KEY_ID"
+    " (default: the configuration's [storage] path when that file exists).",
+)
 @click.argument("key_id", required=False)
 def destroy(
     keyring_path: Path,
@@ -394,14 +430,33 @@ def destroy(
     kms_endpoint_url: str | None,
     guild_id: str | None,
     yes: bool,
+    db_path: Path | None,
     key_id: str | None,
 ) -> None:
     """Erase a retired KEY_ID (30 days after retiring), or a guild's data key (--guild).
 
     Whatever was encrypted under it becomes unreadable for good. Asks for confirmation.
+    A KEY_ID that stored values (records, settings, scheduled jobs) still use is refused:
+    re-encrypt them first (securebot storage reencrypt).
     """
     if (key_id is None) == (guild_id is None):
         raise click.UsageError("give either a KEY_ID or --guild GUILD_ID")
+    if key_id is not None:
+        db = _store_to_check(db_path)
+        if db is None:
+            click.echo(
+                "note: no SQLite store checked for values under this key (pass --db);"
+                " a MongoDB store is not checked"
+            )
+        else:
+            number = _key_id(str(key_id))
+            left = asyncio.run(_values_under(db, number))
+            if left:
+                raise KeyringError(
+                    f"{left} sealed value(s) in {db} still use key {number:#010x}: destroying"
+                    " it would make them unreadable. Re-encrypt them first (securebot storage"
+                    " reencrypt, until nothing is left; a job keeps its key while it exists)"
+                )
     if guild_id is not None:
         what = f"guild {guild_id}'s data key (all of that guild's encrypted data)"
     else:

@@ -35,6 +35,7 @@ __all__ = [
     "UNREADABLE_RETRY",
     "open_payload",
     "payload_context",
+    "payload_key_id",
     "seal_payload",
 ]
 
@@ -60,6 +61,19 @@ def seal_payload(cipher: FieldCipher | None, job: Job) -> str:
         return text
     blob = cipher.encrypt(text, payload_context(job.id, job.guild_id))
     return SEALED + base64.urlsafe_b64encode(blob).decode("ascii")
+
+
+def payload_key_id(stored: object) -> int | None:
+    """The key id a stored payload is sealed under (``None``: plain or damaged)."""
+    if not isinstance(stored, str) or not stored.startswith(SEALED):
+        return None
+    try:
+        blob = base64.urlsafe_b64decode(stored[len(SEALED) :])
+    except (binascii.Error, ValueError):
+        return None
+    if len(blob) < 5 or blob[0] not in (1, 2):
+        return None
+    return int.from_bytes(blob[1:5], "big")
 
 
 def open_payload(

@@ -242,6 +242,19 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
 
 
+def key_id_of_text(text: Any) -> int | None:
+    """The key id named by a stored (base64) field ciphertext, ``None`` if it names none."""
+    if not isinstance(text, str):
+        return None
+    try:
+        blob = binascii.a2b_base64(text, strict_mode=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(blob) < 5 or blob[0] not in (1, 2):
+        return None
+    return int.from_bytes(blob[1:5], "big")
+
+
 def plain_token(value: Any) -> str:
     """The equality token of a plain ``index`` field value."""
     return _json(dump(value)).decode()
@@ -469,6 +482,19 @@ class RecordCodec:
         except (binascii.Error, ValueError):
             return False  # damaged: reading it reports the problem
         return self.sealer.needs_reseal(blob)
+
+    def sealed_key_ids(self, doc: Document) -> list[int]:
+        """The key id of every sealed field of ``doc`` (damaged values are left out)."""
+        sealed = doc.body.get(SEALED) if isinstance(doc.body, Mapping) else None
+        if not isinstance(sealed, Mapping):
+            return []
+        return [key_id for text in sealed.values() if (key_id := key_id_of_text(text))]
+
+    def setting_key_id(self, stored: Any) -> int | None:
+        """The key id a stored settings value is sealed under (``None``: not sealed)."""
+        if isinstance(stored, dict) and len(stored) == 1 and SEALED_SETTING in stored:
+            return key_id_of_text(stored[SEALED_SETTING])
+        return None
 
     def seal_setting(self, value: Any, ctx: FieldContext) -> dict[str, str]:
         """A sealed settings value."""

@@ -417,6 +417,32 @@ class Store:
         done["settings"] = await self._reseal_settings()
         return done
 
+    async def sealed_key_ids(self) -> dict[int, int]:
+        """How many stored sealed values (record fields, settings) each key id still seals.
+
+        What ``securebot keys destroy`` checks first: a key some stored value still names is
+        not destroyed (re-encrypt first). Needs no keyring; expired records are not counted.
+        """
+        counts: dict[int, int] = {}
+        codec = self.codec
+        for collection in await self.backend.collections():
+            after = None
+            while True:
+                page = await self.backend.find(
+                    Query(collection, None, {}, after, MAX_PAGE), now=self.clock()
+                )
+                for doc in page.items:
+                    for key_id in codec.sealed_key_ids(doc):
+                        counts[key_id] = counts.get(key_id, 0) + 1
+                if page.next is None:
+                    break
+                after = page.next
+        for row in await self.backend.find_settings():
+            setting_key = codec.setting_key_id(row.value)
+            if setting_key is not None:
+                counts[setting_key] = counts.get(setting_key, 0) + 1
+        return counts
+
     async def _rewrite(self, spec: RecordSpec, wanted: Callable[[Document], bool], job: str) -> int:
         """Re-encode every stored record of ``spec`` that ``wanted`` picks; return how many."""
         count = 0

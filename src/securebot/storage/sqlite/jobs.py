@@ -24,6 +24,7 @@ from securebot.storage.job_payloads import (
     UNREADABLE,
     UNREADABLE_RETRY,
     open_payload,
+    payload_key_id,
     seal_payload,
 )
 from securebot.storage.sqlite.backend import SqliteBackend
@@ -147,6 +148,15 @@ class SqliteJobStore:
                     (UNREADABLE, ts + UNREADABLE_RETRY, row[0], ts),
                 )
         return jobs
+
+    async def sealed_key_ids(self) -> dict[int, int]:
+        """How many stored payloads each key id still seals (``securebot keys destroy``)."""
+        counts: dict[int, int] = {}
+        for (stored,) in self._db().execute("SELECT payload FROM jobs"):
+            key_id = payload_key_id(stored)
+            if key_id is not None:
+                counts[key_id] = counts.get(key_id, 0) + 1
+        return counts
 
     async def upcoming(self) -> dt.datetime | None:
         """The earliest due time."""
