@@ -214,7 +214,10 @@ def audit_group() -> None:
 @_store_option
 @click.option("--guild", type=int, default=None, help="Verify only this server's chain.")
 def verify_command(config_path: Path | None, store_url: str | None, guild: int | None) -> None:
-    """Check every chain; exit 1 naming the first changed, removed or reordered entry."""
+    """Check every chain; exit 1 naming the first changed, removed or reordered entry.
+
+    Exit 2 when sealed entries could not be verified because the keyring was not given.
+    """
     config = resolve_config(config_path)
     reports = _run(_verify(open_audit_store(store_url, config), guild, _keyed(config)))
     if not reports:
@@ -222,10 +225,19 @@ def verify_command(config_path: Path | None, store_url: str | None, guild: int |
         return
     for report in reports:
         click.echo(report.line())
-    broken = [report for report in reports if not report.ok]
+    broken = [report for report in reports if not report.ok and not report.needs_key]
     if broken:
         click.echo(f"{len(broken)} of {len(reports)} chain(s) BROKEN", err=True)
         sys.exit(1)
+    sealed = [report for report in reports if report.needs_key]
+    if sealed:
+        click.echo(
+            f"{len(sealed)} of {len(reports)} chain(s) not verified: their entries are sealed. "
+            "Verify with the bot's configuration (--config FILE naming [storage] and the "
+            "[keys] keyring).",
+            err=True,
+        )
+        sys.exit(2)
     click.echo(f"all {len(reports)} chain(s) verified")
 
 

@@ -278,8 +278,10 @@ def test_a_sealed_log_is_verified_and_exported_with_the_configured_keyring(
     assert '"room": "4242"' in out.read_text()
     assert "hunter2" not in out.read_text()
     unkeyed = CliRunner().invoke(cli, ["audit", "verify", "--store", f"sqlite:{database}"])
-    assert unkeyed.exit_code == 1
-    assert "unreadable" in unkeyed.output
+    assert unkeyed.exit_code == 2  # not verified, which is not the same as broken
+    assert "NOT VERIFIED from entry 1: sealed entries need the keyring" in unkeyed.output
+    assert "BROKEN" not in unkeyed.output
+    assert "--config" in unkeyed.stderr
     from tests.archive_checks import open_cli_archive
 
     archive = tmp_path / "trail.7z"

@@ -81,11 +81,19 @@ class VerifyReport:
     #: Sequence number of the first entry that does not verify (or the missing one).
     first_bad_seq: int | None = None
     problem: str = ""
+    #: Not verified rather than broken: from :attr:`first_bad_seq` on, the entries are sealed
+    #: and the log was read without the key to open them (the readable ones verified).
+    needs_key: bool = False
 
     def line(self) -> str:
         """One human-readable line."""
         if self.ok:
             return f"chain {self.chain}: ok ({self.checked} entries)"
+        if self.needs_key:
+            return (
+                f"chain {self.chain}: NOT VERIFIED from entry {self.first_bad_seq}: sealed "
+                f"entries need the keyring ({self.checked} readable entries verified)"
+            )
         return f"chain {self.chain}: BROKEN at entry {self.first_bad_seq}: {self.problem}"
 
 

@@ -18,7 +18,13 @@ from typing import Any, TypeAlias
 
 from securebot.core.audit.chain import VerifyReport, record_hash, verify_chain
 from securebot.core.audit.model import GLOBAL_CHAIN, AuditEntry, AuditEvent, EventKind
-from securebot.core.audit.sealing import FieldSealer, PlainSealer, decode_record, seal_record
+from securebot.core.audit.sealing import (
+    FieldSealer,
+    PlainSealer,
+    SealedFieldError,
+    decode_record,
+    seal_record,
+)
 from securebot.core.audit.store import AuditStore, StoredEntry
 from securebot.core.logtext import contained_logger
 from securebot.errors import ConflictError, DecryptionError
@@ -216,7 +222,11 @@ class AuditLog:
         return AuditEntry(item.chain, item.seq, item.prev_hash, item.hash, event)
 
     async def verify(self, chain: str) -> VerifyReport:
-        """Verify one chain: changed, removed or reordered entries are reported by position."""
+        """Verify one chain: changed, removed or reordered entries are reported by position.
+
+        Read without the key that sealed its entries (a :class:`PlainSealer` log), a chain is
+        reported as not verified (``needs_key``), not as broken.
+        """
         decoded: list[AuditEntry] = []
         for item in await self.store.read(chain):
             try:
@@ -227,6 +237,10 @@ class AuditLog:
                 )
                 if not report.ok:
                     return report
+                if isinstance(exc, SealedFieldError):
+                    return VerifyReport(
+                        chain, False, len(decoded), item.seq, str(exc), needs_key=True
+                    )
                 return VerifyReport(chain, False, len(decoded), item.seq, f"unreadable: {exc}")
         return verify_chain(
             chain,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -29,6 +30,15 @@ class FieldSealer(Protocol):
         """Decrypt; raise :class:`~securebot.errors.DecryptionError` if tampered or misplaced."""
 
 
+class SealedFieldError(DecryptionError):
+    """A sealed field met by a :class:`PlainSealer`: opening it needs the keyring's key."""
+
+
+#: Characters JSON text can start with (what :class:`PlainSealer` stores always is JSON).
+_JSON_STARTS = frozenset('{["-0123456789tfn \t\r\n')
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+
+
 class PlainSealer:
     """A :class:`FieldSealer` that does not encrypt (development and tests only)."""
 
@@ -37,7 +47,13 @@ class PlainSealer:
         return plaintext.decode()
 
     def open(self, sealed: str, *, context: str) -> bytes:
-        """Return the text as is."""
+        """Return the text as is.
+
+        :raises SealedFieldError: ``sealed`` is what a :class:`CipherSealer` writes (base64url,
+            never JSON): it was sealed under a key this sealer does not have.
+        """
+        if sealed[:1] not in _JSON_STARTS and _BASE64URL.fullmatch(sealed):
+            raise SealedFieldError("this audit field is sealed: opening it needs the keyring")
         return sealed.encode()
 
 
