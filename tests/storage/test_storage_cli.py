@@ -9,6 +9,8 @@ import hashlib
 import json
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,8 @@ import securebot
 from securebot.cli import cli
 from securebot.core.storage import Scope, Store
 from securebot.core.storage.plugin import StoragePlugin
-from securebot.crypto import EnvKeyProvider, open_keyring, save_keyring_file
+from securebot.core.storage.records import spec_of
+from securebot.crypto import EnvKeyProvider, Keyring, open_keyring, save_keyring_file
 from securebot.crypto.sealed import read_sealed_file
 from securebot.storage.sqlite import SqliteBackend
 
@@ -238,6 +241,51 @@ def test_reencrypt_after_a_rotation_until_nothing_is_left(env: dict[str, str]) -
     refused = CliRunner().invoke(cli, ["storage", "reencrypt"], env=no_keys)
     assert refused.exit_code == 1
     assert "reencrypt needs the keyring" in refused.output
+
+
+def test_reencrypt_never_says_done_while_undeclared_records_stay_under_old_keys(
+    env: dict[str, str],
+) -> None:
+    asyncio.run(_fill(env))
+    assert CliRunner().invoke(cli, ["keys", "rotate"], env=env).exit_code == 0
+    # A fresh process that imports no module declaring the stored record types.
+    securebot_cli = Path(sys.executable).parent / "securebot"
+    blind = subprocess.run(
+        [str(securebot_cli), "storage", "reencrypt"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert blind.returncode == 1, blind.stdout + blind.stderr
+    assert "tests.cases: 2 record(s) still under older keys" in blind.stderr
+    assert "tests.notes: 1 record(s) still under older keys" in blind.stderr
+    assert "do not retire the old keys yet" in blind.stderr
+    assert "nothing left" not in blind.stdout
+    assert "Traceback" not in blind.stderr
+    done = run(env, "reencrypt", "--module", "tests.storage.records")
+    assert done.exit_code == 0, done.output
+    again = run(env, "reencrypt", "--module", "tests.storage.records")
+    assert "nothing left under older keys" in again.output
+
+
+async def test_stale_undeclared_counts_only_undeclared_collections_under_old_keys(
+    tmp_path: Path,
+) -> None:
+    keyring = Keyring.generate()
+    store = Store(SqliteBackend(tmp_path / "s.sqlite3"), keyring=keyring)
+    await store.open()
+    await store.put(Case(guild_id=1, number=1, user_id=7, reason=SECRET))
+    await store.put(Note(name="n", text="global note"))
+    case_spec = spec_of(Case)
+    assert await store.stale_undeclared([case_spec]) == {}  # all under the primary key
+    keyring.rotate("settings")
+    assert await store.stale_undeclared([case_spec]) == {"tests.notes": 1}
+    assert await store.stale_undeclared([case_spec, spec_of(Note)]) == {}
+    await store.reencrypt([spec_of(Note)])
+    assert await store.stale_undeclared([case_spec]) == {}
+    await store.close()
 
 
 def test_export_user_into_an_encrypted_archive(

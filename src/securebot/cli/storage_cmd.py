@@ -272,13 +272,28 @@ def reencrypt_command(
         raise StorageError("reencrypt needs the keyring: pass --keyring or set [keys] keyring")
     _declare_record_types(modules)
 
-    async def action(store: Store, keyring: Any, provider: Any) -> dict[str, int]:
-        return await store.reencrypt(record_types())
+    async def action(
+        store: Store, keyring: Any, provider: Any
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        done = await store.reencrypt(record_types())
+        return done, await store.stale_undeclared(record_types())
 
-    done = _run(db_path, keyring_path, environment, action)
+    done, left = _run(db_path, keyring_path, environment, action)
     for collection, count in sorted(done.items()):
         click.echo(f"{collection}: {count} rewritten")
     total = sum(done.values())
+    if left:
+        for collection, count in sorted(left.items()):
+            click.echo(
+                f"{collection}: {count} record(s) still under older keys, not rewritten: no "
+                "loaded module declares this record type",
+                err=True,
+            )
+        raise StorageError(
+            "re-encryption is not complete: run it with the bot's configuration (--config) or "
+            "--module naming the modules that declare those record types; do not retire the "
+            "old keys yet"
+        )
     click.echo("nothing left under older keys" if total == 0 else f"{total} rewritten; run again")
 
 

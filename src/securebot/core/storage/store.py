@@ -426,22 +426,48 @@ class Store:
         counts: dict[int, int] = {}
         codec = self.codec
         for collection in await self.backend.collections():
-            after = None
-            while True:
-                page = await self.backend.find(
-                    Query(collection, None, {}, after, MAX_PAGE), now=self.clock()
-                )
-                for doc in page.items:
-                    for key_id in codec.sealed_key_ids(doc):
-                        counts[key_id] = counts.get(key_id, 0) + 1
-                if page.next is None:
-                    break
-                after = page.next
+            async for doc in self._documents(collection):
+                for key_id in codec.sealed_key_ids(doc):
+                    counts[key_id] = counts.get(key_id, 0) + 1
         for row in await self.backend.find_settings():
             setting_key = codec.setting_key_id(row.value)
             if setting_key is not None:
                 counts[setting_key] = counts.get(setting_key, 0) + 1
         return counts
+
+    async def stale_undeclared(self, specs: Iterable[RecordSpec] | None = None) -> dict[str, int]:
+        """What :meth:`reencrypt` cannot rewrite: records of collections no record type in
+        ``specs`` declares (all declared types by default) that still hold a sealed field under
+        a non-primary key, counted by collection.
+
+        Re-encryption needs a record's type to re-seal it; an operator who ran
+        ``securebot storage reencrypt`` without the module declaring a type must be told, or
+        the old key looks free to retire.
+        """
+        declared = {spec.collection for spec in (specs if specs is not None else record_types())}
+        left: dict[str, int] = {}
+        for collection in await self.backend.collections():
+            if collection in declared:
+                continue
+            count = 0
+            async for doc in self._documents(collection):
+                count += self.codec.stale_seals(doc)
+            if count:
+                left[collection] = count
+        return left
+
+    async def _documents(self, collection: str) -> AsyncIterator[Document]:
+        """Every live document of ``collection``, page by page."""
+        after = None
+        while True:
+            page = await self.backend.find(
+                Query(collection, None, {}, after, MAX_PAGE), now=self.clock()
+            )
+            for doc in page.items:
+                yield doc
+            if page.next is None:
+                return
+            after = page.next
 
     async def _rewrite(self, spec: RecordSpec, wanted: Callable[[Document], bool], job: str) -> int:
         """Re-encode every stored record of ``spec`` that ``wanted`` picks; return how many."""
