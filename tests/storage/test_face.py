@@ -39,3 +39,38 @@ def test_reserved_field_names_are_refused() -> None:
         class Bad:
             name: str
             _sealed: str = ""
+
+
+@storage.record("face.guild_things", key="name", scope="guild_id")
+@attrs.frozen
+class GuildThing:
+    guild_id: int
+    name: str
+    secret: str = storage.field(sensitive=True, default="")
+
+
+async def test_a_new_guild_key_is_saved_before_data_sealed_under_it(tmp_path: Path) -> None:
+    saved: list[int] = []
+    keyring = Keyring.generate()
+
+    async def save() -> None:
+        saved.append(len(keyring))
+        keyring.dirty = False  # what a keyring file's save does once written
+
+    path = tmp_path / "s.sqlite3"
+    store = await storage.open_sqlite_store(path, keyring=keyring, save_keyring=save)
+    await store.put(GuildThing(7, "a", "hidden"))
+    assert saved  # the guild's new data key was handed to save_keyring first
+    await store.close()
+
+
+async def test_without_save_keyring_a_volatile_guild_key_is_warned_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = await storage.open_sqlite_store(tmp_path / "s.sqlite3", keyring=Keyring.generate())
+    with caplog.at_level("WARNING", logger="securebot.storage"):
+        await store.put(GuildThing(7, "a", "hidden"))
+        await store.put(GuildThing(8, "b", "hidden"))
+    warnings = [r for r in caplog.records if "exists only in memory" in r.getMessage()]
+    assert len(warnings) == 1
+    await store.close()

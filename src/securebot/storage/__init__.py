@@ -22,6 +22,7 @@ redis) are imported only by the modules that need them.
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from securebot.core.storage import (
@@ -48,12 +49,20 @@ if TYPE_CHECKING:
 
 
 async def open_sqlite_store(
-    path: str | os.PathLike[str] = "securebot.sqlite3", *, keyring: Keyring | None = None
+    path: str | os.PathLike[str] = "securebot.sqlite3",
+    *,
+    keyring: Keyring | None = None,
+    save_keyring: Callable[[], Awaitable[None]] | None = None,
 ) -> Store:
-    """An opened :class:`Store` on the SQLite file ``path`` (created if needed)."""
+    """An opened :class:`Store` on the SQLite file ``path`` (created if needed).
+
+    With a keyring loaded from a file, pass ``save_keyring`` (what re-seals that file): a
+    guild's first sealed value creates its data key, which must be saved before data sealed
+    under it is written (see :class:`~securebot.core.storage.Store`).
+    """
     from securebot.storage.sqlite import SqliteBackend
 
-    store = Store(SqliteBackend(path), keyring=keyring)
+    store = Store(SqliteBackend(path), keyring=keyring, save_keyring=save_keyring)
     await store.open()
     return store
 

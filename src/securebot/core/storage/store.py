@@ -75,7 +75,9 @@ class Store:
         :param save_keyring: persists ``keyring`` (e.g. re-seals its file). Sealing the first
             value of a guild creates that guild's data key; with this callback the store saves
             the keyring *before* it writes anything sealed under a new key, so a crash can never
-            leave data behind whose key was only in memory.
+            leave data behind whose key was only in memory. Without it (an in-memory keyring,
+            tests) the first new key is logged as a warning: values sealed under it will not
+            open once the process ends.
         """
         self.backend = backend
         if sealer is None:
@@ -84,6 +86,7 @@ class Store:
         self.codec = RecordCodec(sealer)
         self.clock = clock
         self._save_keyring = save_keyring
+        self._warned_volatile_keys = False
         self._listeners: list[Callable[[Change], None]] = []
         self._settings: dict[str, Settings] = {}
 
@@ -106,8 +109,17 @@ class Store:
 
     async def keyring_durable(self) -> None:
         """Save the keyring if sealing changed it (a new guild key); call before writing."""
-        if self._save_keyring is not None and self.keyring is not None and self.keyring.dirty:
+        if self.keyring is None or not self.keyring.dirty:
+            return
+        if self._save_keyring is not None:
             await self._save_keyring()
+        elif not self._warned_volatile_keys:
+            self._warned_volatile_keys = True
+            log.warning(
+                "a new data key exists only in memory: this store has no save_keyring, so "
+                "values sealed under it will not open after a restart (pass save_keyring, "
+                "e.g. the keyring file's save)"
+            )
 
     # --- change notification ---------------------------------------------------------------------
 
