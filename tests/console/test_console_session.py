@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiohttp
@@ -237,6 +238,29 @@ async def test_typed_mentions_reach_the_bot_as_mentions(running: tuple[Any, Loca
     sent = [m for c in emulator.world.channels.values() for m in c.messages.values()]
     (greeting,) = [m for m in sent if m.content.startswith("hi ")]
     assert greeting.content == f"hi @nobody in <#{mod_log.id}> and #nowhere"
+
+
+async def test_a_script_still_waiting_for_its_next_line_does_not_stop_the_bot(
+    running: tuple[Any, LocalLink],
+) -> None:
+    """A script on a pipe: after ``!whisper`` the next line is not written yet. Reading it must not
+    block the event loop (the bot, the emulator and this test all run on it)."""
+    _, link = running
+    loop = asyncio.get_running_loop()
+    next_line_written = threading.Event()
+
+    def pipe() -> Iterator[str]:
+        yield "!whisper\n"
+        # the writer sends the next line only once the event loop has run again
+        assert next_line_written.wait(timeout=10), "the event loop was blocked by the read"
+        yield "!whisper\n"
+
+    loop.call_later(0.5, next_line_written.set)
+    out: list[str] = []
+    console = Console(link, out=out.append, reply_timeout=3.0, settle=0.05)
+    await console.choose()
+    assert await console.run_script(pipe()) == 0
+    assert out.count("[DM] Giselle [bot]: psst") == 2, out
 
 
 async def test_a_script_waits_for_a_bot_and_says_when_none_connects() -> None:

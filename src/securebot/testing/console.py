@@ -729,11 +729,16 @@ class Console:
 
     async def run_script(self, lines: Iterable[str]) -> int:
         """Send each line (directives and ``#`` comments aside), printing what the bot did after
-        each; returns 0, or 1 when the script named a guild/channel/user that does not exist."""
+        each; returns 0, or 1 when the script named a guild/channel/user that does not exist.
+
+        Lines are read in a worker thread: a script on a pipe that is still open (the next line
+        not written yet) must not stop the event loop, where the emulator and the bot run.
+        """
         if self.where is None:
             await self.choose()
         await self.wait_for_bot()
-        for raw in lines:
+        remaining = iter(lines)
+        while (raw := await asyncio.to_thread(next, remaining, None)) is not None:
             line = raw.rstrip("\r\n")
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
