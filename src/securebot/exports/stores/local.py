@@ -171,7 +171,13 @@ class LocalExportStore:
 
     # --- deleting ---------------------------------------------------------------------------
 
-    def _delete_sync(self, key: str) -> bool:
+    def _delete_sync(self, key: str, *, modified_before: float | None = None) -> bool:
+        """Remove what is stored under ``key`` (with ``modified_before``: only a regular file
+        last modified before that time).
+
+        Checked and removed through the descriptor of its directory, walked without following
+        links: a directory swapped for a link (after a purge's scan, say) cannot redirect it.
+        """
         try:
             parent, name = self._parent(key)
         except (FileNotFoundError, RecordNotFoundError):
@@ -185,6 +191,10 @@ class LocalExportStore:
             )
             return False
         try:
+            if modified_before is not None:
+                info = os.stat(name, dir_fd=parent, follow_symlinks=False)
+                if not stat.S_ISREG(info.st_mode) or info.st_mtime >= modified_before:
+                    return False
             os.unlink(name, dir_fd=parent)
         except FileNotFoundError:
             return False
@@ -196,27 +206,6 @@ class LocalExportStore:
         """Remove the archive under ``key`` (a link there is removed, never its target)."""
         return await asyncio.to_thread(self._delete_sync, key)
 
-    def _delete_if_older_sync(self, key: str, cutoff: float) -> bool:
-        """Remove the regular file under ``key`` if modified before ``cutoff``.
-
-        Checked and removed through the descriptor of its directory (walked without following
-        links), so a directory swapped for a link after the scan cannot redirect the delete.
-        """
-        try:
-            parent, name = self._parent(key)
-        except (OSError, RecordNotFoundError):
-            return False
-        try:
-            info = os.stat(name, dir_fd=parent, follow_symlinks=False)
-            if not stat.S_ISREG(info.st_mode) or info.st_mtime >= cutoff:
-                return False
-            os.unlink(name, dir_fd=parent)
-        except FileNotFoundError:
-            return False
-        finally:
-            os.close(parent)
-        return True
-
     def _purge_sync(self) -> int:
         cutoff = self.clock() - self.retention.total_seconds()
         base = self.root / EXPORT_PREFIX
@@ -224,7 +213,9 @@ class LocalExportStore:
             return 0
         keys = [path.relative_to(self.root).as_posix() for path in base.rglob("*.7z")]
         return sum(
-            1 for key in keys if is_object_key(key) and self._delete_if_older_sync(key, cutoff)
+            1
+            for key in keys
+            if is_object_key(key) and self._delete_sync(key, modified_before=cutoff)
         )
 
     async def purge(self) -> int:
