@@ -91,6 +91,14 @@ def _owners(text: Any) -> tuple[int, ...]:
     return tuple(_loads(text))
 
 
+def _setting_text(namespace: str, name: str, value: Any) -> str:
+    """The stored text of a settings value; :class:`StorageError` when it is not JSON-able."""
+    try:
+        return _dumps(value)
+    except (TypeError, ValueError) as exc:
+        raise StorageError(f"settings {namespace}.{name}: value is not JSON-able: {exc}") from None
+
+
 def _doc_at(collection: str, scope: str, key: str, row: Sequence[Any]) -> Document:
     """The document of a ``_GET`` row found under ``(collection, scope, key)``."""
     try:
@@ -447,12 +455,7 @@ class SqliteBackend:
         it); only a first value needs the upsert, which also covers another process inserting
         the same name between the two statements. Each statement is atomic and autocommitted.
         """
-        try:
-            text = _dumps(value)
-        except (TypeError, ValueError) as exc:
-            raise StorageError(
-                f"settings {namespace}.{name}: value is not JSON-able: {exc}"
-            ) from None
+        text = _setting_text(namespace, name, value)
         try:
             updated = self._db.execute(  # type: ignore[union-attr]
                 _SET_UPDATE, (text, scope, namespace, path, name)
@@ -466,12 +469,7 @@ class SqliteBackend:
         self, namespace: str, scope: str, path: str, name: str, old: Any, new: Any
     ) -> bool:
         """Store ``new`` if the value is still ``old`` (one ``BEGIN IMMEDIATE`` transaction)."""
-        try:
-            text = _dumps(new)
-        except (TypeError, ValueError) as exc:
-            raise StorageError(
-                f"settings {namespace}.{name}: value is not JSON-able: {exc}"
-            ) from None
+        text = _setting_text(namespace, name, new)
         with self.transaction() as db:
             row = db.execute(
                 "SELECT value FROM settings WHERE scope=? AND namespace=? AND path=? AND name=?",
