@@ -20,14 +20,12 @@ import datetime as dt
 import io
 import os
 import random
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 
 import py7zr
 
-from bench.harness import Result, compare
+from bench.harness import Result, compare, median_of_batches
 from securebot.crypto import Secret
 from securebot.exports import (
     DEFAULT_FORMATS,
@@ -209,12 +207,6 @@ def _raw_py7zr(files: list[tuple[str, bytes]], password: str, preset: int) -> by
     return out.getvalue()
 
 
-def _seconds(work: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    work()
-    return time.perf_counter() - started
-
-
 async def _idle_loop_lag_ms(seconds: float) -> float:
     """The same ticker with nothing else running: the machine's own scheduling noise."""
     worst = 0.0
@@ -271,8 +263,8 @@ def run() -> list[Result]:
     def ours() -> None:
         service.pack(messages, info, DEFAULT_FORMATS, password)
 
-    render_ms = 1000 * statistics.median(
-        _seconds(lambda: render_files(formats, messages, info)) for _ in range(5)
+    render_ms = (
+        median_of_batches(lambda: render_files(formats, messages, info), number=1, batches=5) / 1000
     )
 
     def anchor() -> None:
