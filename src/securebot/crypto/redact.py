@@ -99,7 +99,8 @@ class RedactingFilter(logging.Filter):
 def redact_record(record: logging.LogRecord) -> None:
     """Redact ``record``'s message, args, exception and stack text and secret-named extras."""
     if not getattr(record, "_securebot_redacted", False):
-        _redact_text_parts(record)
+        rewrite_record_text(record, redact)
+        record._securebot_redacted = True
     # ``extra`` fields are set after the record factory ran: always look at them.
     for name, value in list(vars(record).items()):
         if name in _STANDARD or name.startswith("_"):
@@ -110,22 +111,26 @@ def redact_record(record: logging.LogRecord) -> None:
             setattr(record, name, redact(value))
 
 
-def _redact_text_parts(record: logging.LogRecord) -> None:
+def rewrite_record_text(record: logging.LogRecord, transform: Callable[[str], str]) -> None:
+    """Apply ``transform`` to every text ``record`` will print: the formatted message (its
+    arguments folded in, so none escapes), the exception text and the stack text.
+
+    The exception is kept as text only, so formatters cannot print it again untransformed.
+    """
     try:
         message = record.getMessage()
     except Exception:  # noqa: BLE001 - a broken format string must not leak its arguments
         message = f"{record.msg!s} (unformattable arguments)"
-    record.msg = redact(message)
+    record.msg = transform(message)
     record.args = None
     if record.exc_info and not record.exc_text:
         record.exc_text = logging.Formatter().formatException(record.exc_info)
     if record.exc_text:
-        record.exc_text = redact(record.exc_text)
-        # Formatters re-format exc_info when exc_text is empty; keep only the redacted text.
+        record.exc_text = transform(record.exc_text)
+        # Formatters re-format exc_info when exc_text is empty; keep only the rewritten text.
         record.exc_info = None
     if record.stack_info:
-        record.stack_info = redact(record.stack_info)
-    record._securebot_redacted = True
+        record.stack_info = transform(record.stack_info)
 
 
 def install_redaction(logger: logging.Logger | None = None) -> Callable[[], None]:

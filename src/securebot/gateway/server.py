@@ -13,6 +13,8 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_runner import AppRunner
 
+from securebot.crypto.redact import rewrite_record_text
+
 logger = logging.getLogger("securebot.gateway")
 
 #: A ``token`` query value (whole or cut short) and anything shaped like a download token.
@@ -28,17 +30,7 @@ class _NoTokensFilter(logging.Filter):
     parse is logged with its request line, query string and all."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a broken format string must not leak its arguments
-            message = str(record.msg)
-        record.msg = _without_tokens(message)
-        record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = _without_tokens(record.exc_text)
-            record.exc_info = None  # formatters would format it again, token and all
+        rewrite_record_text(record, _without_tokens)
         return True
 
 
