@@ -9,12 +9,28 @@ implement them. This package is where they meet (like ``cli``, it may import eve
         async with bot:
             await bot.start(token)
 
-:func:`run_bot` does exactly that; ``securebot run``, ``giselle run`` and ``giselle demo`` use it.
+:func:`open_bot_services` adds, in development, an in-process download gateway for exports
+(:mod:`securebot.runtime.downloads`); :func:`run_bot` runs a bot on it (``securebot run``,
+``giselle run``), and ``giselle demo`` chats with one.
 """
 
 from __future__ import annotations
 
 from securebot.runtime.keys import KeyringFile, open_configured_keyring
-from securebot.runtime.services import Services, open_services, run_bot
+from securebot.runtime.services import (
+    BotServices,
+    Services,
+    open_bot_services,
+    open_services,
+    run_bot,
+)
 
-__all__ = ["KeyringFile", "Services", "open_configured_keyring", "open_services", "run_bot"]
+__all__ = [
+    "BotServices",
+    "KeyringFile",
+    "Services",
+    "open_bot_services",
+    "open_configured_keyring",
+    "open_services",
+    "run_bot",
+]

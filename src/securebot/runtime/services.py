@@ -32,6 +32,7 @@ from securebot.storage.sqlite import SqliteAuditStore, SqliteBackend, SqliteJobS
 
 if TYPE_CHECKING:
     from securebot.crypto import Keyring
+    from securebot.runtime.downloads import DevelopmentDownloads
     from securebot.storage.mongo import MongoSettings
 
 log = logging.getLogger("securebot.runtime")
@@ -163,22 +164,43 @@ async def open_services(config: Config) -> AsyncIterator[Services]:
         uninstall()
 
 
-async def run_bot(config: Config, token: str, **bot_options: Any) -> None:
-    """Run the configured bot on its services until it is closed (``securebot run``)."""
-    from securebot.core.app import build_bot
-    from securebot.crypto import register_secret
+@attrs.frozen
+class BotServices:
+    """:class:`Services` and what a development run adds: the in-process download gateway."""
+
+    services: Services
+    #: The configuration to build the bot from (pointing exports at that gateway, if any).
+    config: Config
+    downloads: DevelopmentDownloads | None = None
+
+    async def wire(self, bot: Bot) -> None:
+        """Move ``bot`` onto the services (and audit its downloads in its audit log)."""
+        await self.services.wire(bot)
+        if self.downloads is not None:
+            self.downloads.wire(bot)
+
+
+@contextlib.asynccontextmanager
+async def open_bot_services(config: Config) -> AsyncIterator[BotServices]:
+    """:func:`open_services`, plus in development the download gateway of
+    :mod:`securebot.runtime.downloads`: what ``securebot run`` and ``giselle demo`` run on."""
     from securebot.runtime.downloads import development_downloads
 
-    register_secret(token)
     async with (
         open_services(config) as services,
         development_downloads(config, services.store) as downloads,
     ):
-        if downloads is not None:
-            config = downloads.config
-        bot = build_bot(config, **bot_options)
-        await services.wire(bot)
-        if downloads is not None:
-            downloads.wire(bot)
+        yield BotServices(services, downloads.config if downloads else config, downloads)
+
+
+async def run_bot(config: Config, token: str, **bot_options: Any) -> None:
+    """Run the configured bot on its services until it is closed (``securebot run``)."""
+    from securebot.core.app import build_bot
+    from securebot.crypto import register_secret
+
+    register_secret(token)
+    async with open_bot_services(config) as opened:
+        bot = build_bot(opened.config, **bot_options)
+        await opened.wire(bot)
         async with bot:
             await bot.start(token)

@@ -18,10 +18,8 @@ from pathlib import Path
 
 import attrs
 
-from securebot.core.bot import Bot
 from securebot.core.config import Config
-from securebot.runtime import open_services
-from securebot.runtime.downloads import development_downloads
+from securebot.runtime import open_bot_services
 from securebot.testing.console import ChatOptions, chat_local
 from securebot.testing.scenario_file import Scenario
 
@@ -52,17 +50,6 @@ async def run_demo(
         if data_dir is None:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="giselle-")))
         config = demo_config(config, data_dir)
-        async with (
-            open_services(config) as services,
-            development_downloads(config, services.store) as downloads,
-        ):
-            if downloads is not None:
-                config = downloads.config
-
-            async def prepare(bot: Bot) -> None:
-                await services.wire(bot)
-                if downloads is not None:
-                    downloads.wire(bot)
-
-            return await chat_local(config, scenario, options, prepare=prepare)
+        async with open_bot_services(config) as opened:
+            return await chat_local(opened.config, scenario, options, prepare=opened.wire)
     raise AssertionError("unreachable")  # pragma: no cover - the with block always returns
