@@ -18,9 +18,15 @@ from typing import Any
 BIN = Path(sys.executable).parent
 
 
-def test_demo_script_answers_ping_and_help(tmp_path: Path) -> None:
+def _fresh_user_env(home: Path) -> dict[str, str]:
+    """This process's environment without securebot settings, with ``home`` as HOME."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SECUREBOT")}
-    env["HOME"] = str(tmp_path)
+    env["HOME"] = str(home)
+    return env
+
+
+def test_demo_script_answers_ping_and_help(tmp_path: Path) -> None:
+    env = _fresh_user_env(tmp_path)
     result = subprocess.run(
         [str(BIN / "giselle"), "demo", "--script", "-"],
         input="!ping\n!help\n",
@@ -39,8 +45,7 @@ def test_demo_script_answers_ping_and_help(tmp_path: Path) -> None:
 
 
 def test_demo_keeps_jobs_and_audit_in_sqlite(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SECUREBOT")}
-    env["HOME"] = str(tmp_path)
+    env = _fresh_user_env(tmp_path)
     data = tmp_path / "data"
     result = subprocess.run(
         [str(BIN / "giselle"), "demo", "--script", "-", "--data-dir", str(data)],
@@ -92,8 +97,7 @@ def _read_until(
 
 def test_demo_savechat_delivers_a_working_download_link(tmp_path: Path) -> None:
     """The README's first command, as a moderator would use it: `savechat`, then the link."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SECUREBOT")}
-    env["HOME"] = str(tmp_path)
+    env = _fresh_user_env(tmp_path)
     data = tmp_path / "data"
     demo = subprocess.Popen(
         [str(BIN / "giselle"), "demo", "--script", "-", "--data-dir", str(data)],
