@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import logging
 import os
 import secrets
@@ -47,36 +46,17 @@ from securebot.core.config import Config
 from securebot.crypto import Secret
 from securebot.crypto.providers import ENVIRONMENT_VARIABLE, current_environment
 from securebot.errors import ConfigError
+from securebot.exports.tokens import SIGNING_KEY_ENV, signing_key_from_env
 
 if TYPE_CHECKING:
     from securebot.exports import ObjectStore
 
 #: Environment variable holding the base64 download-token signing key.
-KEY_ENV = "SECUREBOT_EXPORT_TOKEN_KEY"
+KEY_ENV = SIGNING_KEY_ENV
 #: The plugin whose ``[plugin.<name>]`` table names the export stores (as for the bot).
 EXPORTS_PLUGIN = "chatlogs"
 
 logger = logging.getLogger("securebot.gateway")
-
-
-def load_signing_key(variable: str = KEY_ENV) -> Secret[bytes]:
-    """The signing key from ``$variable`` (URL-safe base64 of ≥ 32 bytes).
-
-    :raises ConfigError: missing, not base64, or too short (the value is never shown).
-    """
-    encoded = os.environ.get(variable, "")
-    if not encoded:
-        raise ConfigError(
-            f"${variable} is not set: create a key with `securebot gateway new-key` and give "
-            "the same value to the bot and the gateway"
-        )
-    try:
-        key = base64.urlsafe_b64decode(encoded.encode("ascii") + b"=" * (-len(encoded) % 4))
-    except (binascii.Error, ValueError, UnicodeEncodeError):
-        raise ConfigError(f"${variable} is not URL-safe base64") from None
-    if len(key) < 32:
-        raise ConfigError(f"${variable} must hold at least 32 random bytes")
-    return Secret(key)
 
 
 def tls_context(cert: Path, key: Path) -> ssl.SSLContext:
@@ -173,7 +153,7 @@ def serve_command(
     settings = _store_settings(config, store_dir, s3_bucket, kms_key_id, s3_endpoint)
     stores = object_stores_from_settings(settings)
     config = _sqlite_override(config, db_path)
-    key = load_signing_key(key_env or _key_variable(settings))
+    key = signing_key_from_env(key_env or _key_variable(settings))
     config = _environment_override(_keyring_override(config, keyring_path))
     asyncio.run(_serve(config, stores=stores, host=host, port=port, context=context, key=key))
 

@@ -56,7 +56,13 @@ from securebot.exports.stores import (
     object_store_from_settings,
     object_stores_from_settings,
 )
-from securebot.exports.tokens import DownloadTokenError, DownloadTokenSigner, TokenClaims
+from securebot.exports.tokens import (
+    SIGNING_KEY_ENV,
+    DownloadTokenError,
+    DownloadTokenSigner,
+    TokenClaims,
+    signing_key_from_env,
+)
 
 __all__ = [
     "BUILTIN_FORMATS",
@@ -66,6 +72,7 @@ __all__ = [
     "OPERATOR_MAX",
     "SAVECHAT_DEFAULT",
     "SAVECHAT_MAX",
+    "SIGNING_KEY_ENV",
     "Archive",
     "DownloadTokenError",
     "DownloadTokenSigner",
@@ -94,4 +101,5 @@ __all__ = [
     "object_store_from_settings",
     "object_stores_from_settings",
     "render_files",
+    "signing_key_from_env",
 ]

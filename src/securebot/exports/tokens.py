@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import struct
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, hmac
 
 from securebot.crypto import Secret
-from securebot.errors import ExportError
+from securebot.errors import ConfigError, ExportError
 from securebot.exports.metadata import is_export_id
 
 #: Default lifetime of a download token (seconds).
@@ -34,6 +35,29 @@ _VERSION = "v1"
 _LABEL = b"securebot/export-download/v1\x00"
 _PAYLOAD = struct.Struct(">16sQQ")
 _MIN_KEY = 32
+#: Environment variable holding the bot's and the gateway's shared signing key (base64).
+SIGNING_KEY_ENV = "SECUREBOT_EXPORT_TOKEN_KEY"
+
+
+def signing_key_from_env(variable: str = SIGNING_KEY_ENV) -> Secret[bytes]:
+    """The signing key in ``$variable``: URL-safe base64 of ≥ 32 random bytes, as printed by
+    ``securebot gateway new-key``. The bot and the gateway read it the same way.
+
+    :raises ConfigError: missing, not base64, or too short (the value is never shown).
+    """
+    encoded = os.environ.get(variable, "")
+    if not encoded:
+        raise ConfigError(
+            f"${variable} is not set: create a key with `securebot gateway new-key` and give "
+            "the same value to the bot and the gateway"
+        )
+    try:
+        key = base64.urlsafe_b64decode(encoded.encode("ascii") + b"=" * (-len(encoded) % 4))
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        raise ConfigError(f"${variable} is not URL-safe base64") from None
+    if len(key) < _MIN_KEY:
+        raise ConfigError(f"${variable} must hold at least {_MIN_KEY} random bytes")
+    return Secret(key)
 
 
 class DownloadTokenError(ExportError):

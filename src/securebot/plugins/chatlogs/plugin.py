@@ -24,11 +24,8 @@ loopback gateway in the bot's process when none is configured.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -44,6 +41,7 @@ from securebot.exports import (
     OBJECT_STORE_SETTINGS,
     SAVECHAT_DEFAULT,
     SAVECHAT_MAX,
+    SIGNING_KEY_ENV,
     DownloadTokenSigner,
     ExportInfo,
     ExportService,
@@ -53,12 +51,11 @@ from securebot.exports import (
     StoreExportMetadata,
     check_limit,
     object_store_from_settings,
+    signing_key_from_env,
 )
 
 logger = logging.getLogger("securebot.plugins.chatlogs")
 
-#: Environment variable holding the download-token key unless configured otherwise.
-DEFAULT_KEY_ENV = "SECUREBOT_EXPORT_TOKEN_KEY"
 #: At most this many of the bot's DMs are looked at by ``deletedm`` without an id.
 DELETEDM_SCAN = 500
 #: Seconds between two purges of expired exports.
@@ -100,18 +97,11 @@ def _service_from_settings(
             raise ConfigError(f"[plugin.chatlogs] {problem}")
         if given is not None:
             return _service(settings, bot, gateway_url, given)
-        env = settings.get("token_key_env", DEFAULT_KEY_ENV)
-        encoded = os.environ.get(str(env), "")
         try:
-            key = base64.urlsafe_b64decode(encoded.encode("ascii") + b"==")
-        except (binascii.Error, ValueError):
-            key = b""
-        if len(key) < 32:
-            raise ConfigError(
-                f"[plugin.chatlogs] needs the gateway's signing key (≥ 32 bytes, base64) in "
-                f"${env}; generate one with `securebot gateway new-key`"
-            )
-        signer = DownloadTokenSigner(Secret(key))
+            key = signing_key_from_env(str(settings.get("token_key_env", SIGNING_KEY_ENV)))
+        except ConfigError as exc:
+            raise ConfigError(f"[plugin.chatlogs] the gateway's signing key: {exc}") from None
+        signer = DownloadTokenSigner(key)
     return _service(settings, bot, gateway_url, signer)
 
 
